@@ -1,0 +1,116 @@
+"""Admin for applications: scopes as checkboxes, domains inline, secrets shown exactly once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+
+from .models import Application, ApplicationDomain
+from .scopes import known_scopes
+
+SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
+
+
+class ApplicationAdminForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The most this application's tokens may do."),
+    )
+
+    class Meta:
+        model = Application
+        fields = ("name", "scopes", "is_active")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        vocabulary = known_scopes()
+        choices = [
+            (name, f"{name} ({label})" if label else name) for name, label in vocabulary.items()
+        ]
+        # Keep scopes the vocabulary dropped visible, so saving does not silently remove them.
+        current = list(self.instance.scopes or []) if self.instance.pk else []
+        choices += [(scope, scope) for scope in current if scope.lower() not in vocabulary]
+        self.fields["scopes"].choices = choices
+        self.initial.setdefault("scopes", current)
+
+
+class ApplicationDomainInline(admin.TabularInline):
+    model = ApplicationDomain
+    extra = 0
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    form = ApplicationAdminForm
+    inlines = [ApplicationDomainInline]
+    list_display = (
+        "name",
+        "client_id",
+        "scopes_display",
+        "is_active",
+        "last_used_at",
+        "created_at",
+    )
+    list_filter = ("is_active",)
+    search_fields = ("name", "client_id", "allowed_domains__domain")
+    readonly_fields = ("id", "client_id", "created_at", "updated_at", "last_used_at")
+    actions = ["regenerate_secret"]
+
+    def get_fields(self, request: HttpRequest, obj: Application | None = None) -> list[str]:
+        if obj is None:
+            return ["name", "scopes", "is_active"]
+        return [
+            "name",
+            "id",
+            "client_id",
+            "scopes",
+            "is_active",
+            "created_at",
+            "updated_at",
+            "last_used_at",
+        ]
+
+    @admin.display(description=_("Scopes"))
+    def scopes_display(self, obj: Application) -> str:
+        return ", ".join(obj.scopes) if obj.scopes else str(_("No scopes"))
+
+    def save_model(self, request: HttpRequest, obj: Application, form: Any, change: bool) -> None:
+        if not change:
+            obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def response_add(
+        self, request: HttpRequest, obj: Application, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        secret = getattr(obj, "_plaintext_secret", None)
+        if secret is None:  # pragma: no cover - save_model always sets it
+            return super().response_add(request, obj, post_url_continue)
+        return self.render_secrets(request, [(obj, secret)], _("Application created"))
+
+    @admin.action(description=_("Regenerate the client secret of the selected applications"))
+    def regenerate_secret(self, request: HttpRequest, queryset: QuerySet[Application]) -> Any:
+        rotated = [(application, application.rotate_secret()) for application in queryset]
+        return self.render_secrets(request, rotated, _("Client secret regenerated"))
+
+    def render_secrets(
+        self, request: HttpRequest, credentials: list[tuple[Application, str]], title: Any
+    ) -> HttpResponse:
+        """Show plaintext secrets in this response only; nothing is kept in the session."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "credentials": credentials,
+        }
+        response = TemplateResponse(request, SECRET_TEMPLATE, context)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AppDelegationConfig(AppConfig):
+    """Registers the models, the admin and the system checks."""
+
+    name = "django_app_delegation"
+    label = "django_app_delegation"
+    verbose_name = _("Application delegation")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,196 @@
+"""DRF authentication for delegated access tokens (``Authorization: Bearer <jwt>``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import jwt
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Subquery
+from django.db.models.fields.json import JSONField
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from .conf import delegation_settings
+from .models import Application
+from .scopes import normalize_scopes
+from .tokens import decode_token
+
+logger = logging.getLogger("django_app_delegation")
+
+#: Failures that mean "not one of our tokens": the next authenticator gets a chance.
+_FOREIGN_TOKEN_ERRORS = (
+    jwt.InvalidSignatureError,
+    jwt.InvalidAlgorithmError,
+    jwt.InvalidKeyError,
+)
+
+
+@dataclass(frozen=True)
+class DelegatedToken(Mapping[str, Any]):
+    """What ``request.auth`` holds: the verified claims, scopes and the application behind them.
+
+    It is also a read-only mapping over the claims, so code written for La Suite Meet's
+    ``request.auth.get("client_id")`` keeps working.
+    """
+
+    claims: dict[str, Any] = field(repr=False)
+    scopes: frozenset[str]
+    application_id: Any
+    client_id: str
+    user_id: str
+    token: str = field(repr=False, default="")
+
+    @property
+    def jti(self) -> str | None:
+        return self.claims.get("jti")
+
+    def __getitem__(self, key: str) -> Any:
+        return self.claims[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.claims)
+
+    def __len__(self) -> int:
+        return len(self.claims)
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    """401 for a token of ours that cannot be used (RFC 6750 ``invalid_token``)."""
+
+    default_code = "invalid_token"
+
+
+class DelegatedTokenAuthentication(BaseAuthentication):
+    """Authenticate ``Bearer`` JWTs issued by the delegation token endpoint.
+
+    Tokens that are not ours (other key, other algorithm, not a JWT) make it return None, so that
+    the next authenticator (an OIDC resource server, say) can try them. Put it first in
+    ``authentication_classes``: DRF takes the ``WWW-Authenticate`` challenge from the first one.
+    """
+
+    keyword = "bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, DelegatedToken] | None:
+        if not delegation_settings.ENABLED:
+            return None
+        raw = self.get_raw_token(request)
+        if raw is None:
+            return None
+        try:
+            claims = decode_token(raw)
+        except _FOREIGN_TOKEN_ERRORS:
+            return None
+        except jwt.ExpiredSignatureError:
+            self.fail(request, _("Token expired."))
+        except (jwt.InvalidIssuerError, jwt.InvalidAudienceError):
+            self.fail(request, _("Invalid token."))
+        except jwt.MissingRequiredClaimError as exc:
+            self.fail(request, _("Invalid token claims: missing %(claim)s.") % {"claim": exc.claim})
+        except jwt.ImmatureSignatureError:
+            self.fail(request, _("Token is not yet valid."))
+        except jwt.DecodeError:
+            # Unparsable, or signature bytes that do not decode: not ours.
+            return None
+        except jwt.InvalidTokenError as exc:
+            self.fail(request, str(exc) if str(exc) else _("Invalid token."))
+        return self.authenticate_claims(request, raw, claims)
+
+    def get_raw_token(self, request: Request) -> str | None:
+        """Return the token from ``Authorization: Bearer <token>``, or None to defer."""
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.encode():
+            return None
+        if len(parts) != 2:
+            self.fail(request, _("Invalid token header."))
+        try:
+            return parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            return None
+
+    def authenticate_claims(
+        self, request: Request, raw: str, claims: dict[str, Any]
+    ) -> tuple[Any, DelegatedToken]:
+        """Check the delegation claims, the application and the user (one database query)."""
+        client_id = claims.get("client_id")
+        user_id = claims.get("sub") or claims.get("user_id")
+        if not isinstance(client_id, str) or not client_id or not user_id:
+            self.fail(request, _("Invalid token claims."))
+        if claims.get("delegated") is not True:
+            self.fail(request, _("Invalid token type."))
+        user, application = self.get_user_and_application(request, str(user_id), client_id)
+        scopes = frozenset(normalize_scopes(claims.get("scope")))
+        # The application's current ceiling applies at once: scopes withdrawn from it stop working.
+        scopes &= frozenset(normalize_scopes(application["scopes"]))
+        token = DelegatedToken(
+            claims=claims,
+            scopes=scopes,
+            application_id=application["id"],
+            client_id=client_id,
+            user_id=str(user.pk),
+            token=raw,
+        )
+        return user, token
+
+    def get_user_and_application(
+        self, request: Request, user_id: str, client_id: str
+    ) -> tuple[Any, dict[str, Any]]:
+        user_model = get_user_model()
+        try:
+            pk = user_model._meta.pk.to_python(user_id)
+        except ValidationError:
+            self.fail(request, _("Invalid token claims."))
+        applications = Application.objects.filter(client_id=client_id)
+        user = (
+            user_model._default_manager.filter(pk=pk)
+            .annotate(
+                _delegation_app_id=Subquery(applications.values("id")[:1]),
+                _delegation_app_active=Subquery(applications.values("is_active")[:1]),
+                _delegation_app_scopes=Subquery(
+                    applications.values("scopes")[:1], output_field=JSONField()
+                ),
+            )
+            .first()
+        )
+        if user is None:
+            # Failure path only: a second query keeps the application checks first.
+            application = applications.values("id", "is_active", "scopes").first()
+            self.check_application(request, application)
+            self.fail(request, _("User not found."))
+        application = {
+            "id": user._delegation_app_id,
+            "is_active": user._delegation_app_active,
+            "scopes": user._delegation_app_scopes,
+        }
+        self.check_application(request, application)
+        if not user.is_active:
+            self.fail(request, _("User account is disabled."))
+        return user, application
+
+    def check_application(self, request: Request, application: dict[str, Any] | None) -> None:
+        if application is None or application["id"] is None:
+            self.fail(request, _("Application not found."))
+        if not application["is_active"]:
+            self.fail(request, _("Application is disabled."))
+
+    def fail(self, request: Request, description: Any) -> NoReturn:
+        """Raise 401 ``invalid_token`` with ``description``, remembered for the challenge."""
+        description = str(description)
+        logger.warning("Delegated token rejected: %s", description)
+        request._delegation_auth_error = description  # type: ignore[attr-defined]
+        raise InvalidToken(description)
+
+    def authenticate_header(self, request: Request) -> str:
+        realm = delegation_settings.WWW_AUTHENTICATE_REALM
+        header = f'Bearer realm="{realm}"' if realm else "Bearer"
+        error = getattr(request, "_delegation_auth_error", None)
+        if error:
+            description = error.replace("\\", "").replace('"', "'")
+            header += f', error="invalid_token", error_description="{description}"'
+        return header

@@ -1,0 +1,195 @@
+"""System checks for ``APP_DELEGATION``; each rule has its own stable id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, IMPORT_STRINGS, SETTINGS_NAME, delegation_settings
+from .scopes import is_valid_scope_token
+from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
+
+ID = "django_app_delegation"
+
+
+def _setting(name: str) -> Any:
+    return delegation_settings.user_settings.get(name, DEFAULTS[name])
+
+
+@register(Tags.security, Tags.compatibility)
+def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """Validate every ``APP_DELEGATION`` value without resolving anything lazily."""
+    user_settings = delegation_settings.user_settings
+    messages: list[CheckMessage] = []
+    if not isinstance(user_settings, dict):
+        return [Error(f"{SETTINGS_NAME} must be a dict.", id=f"{ID}.E011")]
+
+    unknown = sorted(set(user_settings) - set(DEFAULTS))
+    for key in unknown:
+        messages.append(
+            Error(
+                f"Unknown {SETTINGS_NAME} key {key!r}.",
+                hint="Check the spelling against the settings reference.",
+                id=f"{ID}.E003",
+            )
+        )
+
+    algorithm = _setting("ALGORITHM")
+    key = _setting("SIGNING_KEY")
+    if algorithm not in HMAC_ALGORITHMS and algorithm not in ASYMMETRIC_ALGORITHMS:
+        messages.append(
+            Error(
+                f"{SETTINGS_NAME}['ALGORITHM'] {algorithm!r} is not supported.",
+                hint="Use HS256, HS384, HS512, or RS/PS/ES*, EdDSA with VERIFYING_KEY.",
+                id=f"{ID}.E007",
+            )
+        )
+    if not key:
+        messages.append(
+            Error(
+                f"{SETTINGS_NAME}['SIGNING_KEY'] is not set.",
+                hint="Set it from the environment to a random value of at least 32 bytes.",
+                id=f"{ID}.E001",
+            )
+        )
+    elif algorithm in HMAC_ALGORITHMS:
+        size = len(key.encode() if isinstance(key, str) else key)
+        if size < HMAC_ALGORITHMS[algorithm]:
+            messages.append(
+                Error(
+                    f"{SETTINGS_NAME}['SIGNING_KEY'] is {size} bytes; {algorithm} needs at "
+                    f"least {HMAC_ALGORITHMS[algorithm]} (RFC 7518 §3.2).",
+                    hint='Generate one with: python -c "import secrets; '
+                    'print(secrets.token_urlsafe(64))"',
+                    id=f"{ID}.E002",
+                )
+            )
+    if algorithm in ASYMMETRIC_ALGORITHMS and key:
+        messages.extend(_check_asymmetric_keys(algorithm))
+
+    for name in sorted(IMPORT_STRINGS):
+        value = _setting(name)
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str):
+                try:
+                    import_string(item)
+                except ImportError as exc:
+                    messages.append(
+                        Error(
+                            f"{SETTINGS_NAME}['{name}'] cannot be imported: {exc}.",
+                            id=f"{ID}.E004",
+                        )
+                    )
+            elif not callable(item):
+                messages.append(
+                    Error(
+                        f"{SETTINGS_NAME}['{name}'] must be a dotted path or a callable.",
+                        id=f"{ID}.E004",
+                    )
+                )
+
+    scopes = _setting("SCOPES")
+    if not isinstance(scopes, dict) or not all(
+        is_valid_scope_token(name) and isinstance(label, str) for name, label in scopes.items()
+    ):
+        messages.append(
+            Error(
+                f"{SETTINGS_NAME}['SCOPES'] must map scope names (no spaces, quotes or "
+                "backslashes) to descriptions.",
+                hint='For example {"rooms:list": "List rooms"}.',
+                id=f"{ID}.E005",
+            )
+        )
+
+    for name in ("ACCESS_TOKEN_LIFETIME", "LEEWAY"):
+        value = _setting(name)
+        minimum = timedelta(seconds=1) if name == "ACCESS_TOKEN_LIFETIME" else timedelta(0)
+        if not isinstance(value, timedelta) or value < minimum:
+            messages.append(
+                Error(
+                    f"{SETTINGS_NAME}['{name}'] must be a positive datetime.timedelta.",
+                    id=f"{ID}.E009",
+                )
+            )
+
+    required = _setting("REQUIRED_CLAIMS")
+    if not isinstance(required, list | tuple | set | frozenset) or not set(required) <= (
+        RELAXABLE_CLAIMS
+    ):
+        messages.append(
+            Error(
+                f"{SETTINGS_NAME}['REQUIRED_CLAIMS'] must list claims among "
+                f"{', '.join(sorted(RELAXABLE_CLAIMS))}.",
+                hint="exp is always required, iss and aud whenever ISSUER and AUDIENCE are set.",
+                id=f"{ID}.E010",
+            )
+        )
+
+    if not _setting("AUDIENCE"):
+        messages.append(
+            Warning(
+                f"{SETTINGS_NAME}['AUDIENCE'] is not set: tokens are not bound to this service.",
+                hint="Set it to this API's base URL so other services reject its tokens.",
+                id=f"{ID}.W001",
+            )
+        )
+    return messages
+
+
+def _check_asymmetric_keys(algorithm: str) -> list[CheckMessage]:
+    import jwt
+
+    try:
+        jwt_algorithm = jwt.get_algorithm_by_name(algorithm)
+        jwt_algorithm.prepare_key(_setting("SIGNING_KEY"))
+        verifying = _setting("VERIFYING_KEY")
+        if not verifying:
+            raise ValueError("VERIFYING_KEY is not set")
+        jwt_algorithm.prepare_key(verifying)
+    except Exception as exc:  # PyJWT raises several types for bad keys
+        return [
+            Error(
+                f"{SETTINGS_NAME}: the keys do not suit {algorithm}: {exc}.",
+                hint="SIGNING_KEY is the PEM private key, VERIFYING_KEY the PEM public key.",
+                id=f"{ID}.E008",
+            )
+        ]
+    return []
+
+
+@register(Tags.database)
+def check_application_scopes(
+    app_configs: Sequence[Any] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """Report applications granted scopes that ``SCOPES`` no longer defines."""
+    if not databases:
+        return []
+    from .models import Application
+    from .scopes import known_scopes
+
+    vocabulary = known_scopes()
+    messages: list[CheckMessage] = []
+    for database in databases:
+        try:
+            rows = list(Application.objects.using(database).values_list("client_id", "scopes"))
+        except DatabaseError:
+            continue  # Not migrated yet.
+        for client_id, scopes in rows:
+            unknown = [s for s in scopes or () if str(s).lower() not in vocabulary]
+            if unknown:
+                messages.append(
+                    Error(
+                        f"Application {client_id} has scopes missing from "
+                        f"{SETTINGS_NAME}['SCOPES']: {', '.join(map(str, unknown))}.",
+                        hint="Add them to SCOPES or remove them from the application.",
+                        id=f"{ID}.E006",
+                    )
+                )
+    return messages

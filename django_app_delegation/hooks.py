@@ -1,0 +1,141 @@
+"""Default implementations of the decision hooks named in ``APP_DELEGATION``.
+
+Each hook is called with keyword arguments only and must accept ``**kwargs``, so that new
+arguments can be passed in later releases without breaking projects' own hooks. Replace one by
+pointing its setting at a dotted path, e.g.
+``APP_DELEGATION = {"GET_DELEGATED_USER": "myproject.delegation.get_user"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+
+from .conf import delegation_settings
+from .exceptions import MultipleUsers, UserInactive, UserNotFound
+from .scopes import normalize_scopes
+from .signals import user_provisioned
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+    from .models import Application
+
+logger = logging.getLogger("django_app_delegation")
+
+
+def _find_users(email: str) -> list[AbstractBaseUser]:
+    user_model = get_user_model()
+    email_field = user_model.get_email_field_name()
+    return list(user_model._default_manager.filter(**{f"{email_field}__iexact": email})[:2])
+
+
+def _one(users: list[AbstractBaseUser]) -> AbstractBaseUser | None:
+    if len(users) > 1:
+        raise MultipleUsers()
+    return users[0] if users else None
+
+
+def _build_provisional_user(email: str) -> AbstractBaseUser:
+    user_model = get_user_model()
+    user = user_model()
+    setattr(user, user_model.get_email_field_name(), email)
+    username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    if username_field.name != user_model.get_email_field_name() and not (
+        username_field.null or username_field.blank
+    ):
+        # A required login name (e.g. ``auth.User.username``) gets the e-mail, which also makes
+        # its unique constraint guard against duplicate provisioning.
+        setattr(user, username_field.name, email)
+    user.set_unusable_password()
+    return user
+
+
+def get_delegated_user(
+    *, email: str, application: Application, request: HttpRequest | None = None, **kwargs: Any
+) -> AbstractBaseUser:
+    """Return the active user to act for, creating a provisional one when allowed.
+
+    Contract: return a user, or raise :class:`~django_app_delegation.exceptions.UserNotFound`,
+    :class:`~.UserInactive`, :class:`~.MultipleUsers` (or any other
+    :class:`~.TokenRequestError`) to refuse. The default looks the e-mail up case-insensitively
+    and, when ``ALLOW_USER_CREATION`` is on, creates a user with that e-mail and an unusable
+    password. Creation is race-safe when the user table has a unique constraint on the
+    lower-cased e-mail (see the docs): the losing request reads the winner's row.
+    """
+    user = _one(_find_users(email))
+    if user is None:
+        if not delegation_settings.ALLOW_USER_CREATION:
+            raise UserNotFound()
+        try:
+            with transaction.atomic():
+                user = _build_provisional_user(email)
+                user.save()
+        except IntegrityError:
+            logger.info(
+                "Concurrent provisioning for application %s; reading the winner's row",
+                application.client_id,
+            )
+            user = _one(_find_users(email))
+            if user is None:
+                raise MultipleUsers(
+                    "Failed to create or retrieve provisional user.", status=409
+                ) from None
+        else:
+            logger.info(
+                "Provisional user %s created for application %s", user.pk, application.client_id
+            )
+            user_provisioned.send(
+                sender=type(user), user=user, application=application, request=request
+            )
+    if not user.is_active:
+        raise UserInactive()
+    return user
+
+
+def can_delegate(
+    *, application: Application, email: str, request: HttpRequest | None = None, **kwargs: Any
+) -> bool:
+    """Tell whether ``application`` may act for ``email``.
+
+    Contract: return True to allow, False to refuse with 403 ``invalid_scope``. The default
+    applies the application's domain allow-list; an empty list refuses everybody unless
+    ``EMPTY_DOMAIN_LIST_ALLOWS_ALL`` is on.
+    """
+    return application.can_delegate_email(email)
+
+
+def get_token_claims(
+    *,
+    claims: dict[str, Any],
+    application: Application,
+    user: AbstractBaseUser,
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Return the claims to sign, given the ones the app computed.
+
+    Contract: return a dict (add claims, never remove ``exp``, ``iss``, ``aud`` or ``sub``).
+    The default returns ``claims`` unchanged.
+    """
+    return claims
+
+
+def get_token_scopes(*, auth: Any, request: Any = None, **kwargs: Any) -> Iterable[str]:
+    """Return the normalised scopes carried by ``request.auth``, whatever authenticated it.
+
+    Contract: return an iterable of lower-case scope names. The default understands this app's
+    tokens, claim dicts with a ``scope`` (string or list) or ``scp`` entry, and objects with a
+    ``scope`` attribute (django-oauth-toolkit's ``AccessToken``).
+    """
+    scopes = getattr(auth, "scopes", None)
+    if isinstance(scopes, frozenset | set):
+        return scopes
+    if isinstance(auth, dict):
+        return normalize_scopes(auth.get("scope") or auth.get("scp"))
+    return normalize_scopes(getattr(auth, "scope", None))

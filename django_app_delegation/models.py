@@ -1,0 +1,212 @@
+"""Registered applications and the e-mail domains they may act for."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import secrets as client_secrets
+from .conf import delegation_settings
+from .domains import DOMAIN_MAX_LENGTH, domain_matches, email_domain, normalize_domain
+from .scopes import is_valid_scope_token, known_scopes
+
+SCOPE_MAX_LENGTH = 100
+
+
+def validate_scope_list(value: Any) -> None:
+    """Reject anything but a list of scope names from ``APP_DELEGATION["SCOPES"]``."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Scopes must be a list."), code="invalid")
+    vocabulary = known_scopes()
+    unknown = [
+        str(item)
+        for item in value
+        if not is_valid_scope_token(item)
+        or len(item) > SCOPE_MAX_LENGTH
+        or item.lower() not in vocabulary
+    ]
+    if unknown:
+        raise ValidationError(
+            _("Unknown scope(s): %(scopes)s."),
+            code="unknown_scope",
+            params={"scopes": ", ".join(unknown)},
+        )
+
+
+class ApplicationQuerySet(models.QuerySet["Application"]):
+    def active(self) -> ApplicationQuerySet:
+        return self.filter(is_active=True)
+
+
+class ApplicationManager(models.Manager.from_queryset(ApplicationQuerySet)):  # type: ignore[misc]
+    def create_application(
+        self,
+        *,
+        name: str,
+        scopes: Iterable[str] = (),
+        domains: Iterable[str] = (),
+        is_active: bool = True,
+    ) -> tuple[Application, str]:
+        """Create and validate an application; return it with its plaintext secret (shown once)."""
+        application = self.model(name=name, scopes=list(scopes), is_active=is_active)
+        secret = application.set_new_secret()
+        application.full_clean()
+        application.save()
+        for domain in domains:
+            entry = ApplicationDomain(application=application, domain=domain)
+            entry.full_clean()
+            entry.save()
+        return application, secret
+
+
+class Application(models.Model):
+    """A third-party platform allowed to obtain tokens that act on behalf of users."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(
+        _("name"), max_length=255, help_text=_("Descriptive name for this application.")
+    )
+    client_id = models.CharField(
+        _("client id"),
+        max_length=client_secrets.CLIENT_ID_MAX_LENGTH,
+        unique=True,
+        default=client_secrets.generate_client_id,
+        editable=False,
+    )
+    client_secret = models.CharField(
+        _("client secret"),
+        max_length=client_secrets.CLIENT_SECRET_MAX_LENGTH,
+        editable=False,
+        help_text=_("Stored hashed; the plaintext is shown once, when it is generated."),
+    )
+    scopes = models.JSONField(
+        _("scopes"),
+        default=list,
+        blank=True,
+        validators=[validate_scope_list],
+        help_text=_("The most this application's tokens may do."),
+    )
+    is_active = models.BooleanField(
+        _("active"),
+        default=True,
+        help_text=_("Inactive applications get no tokens, and their tokens stop working at once."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    objects = ApplicationManager()
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Hash on save: a plaintext assigned to ``client_secret`` never reaches the database.
+        if self.client_secret and not client_secrets.is_hashed(self.client_secret):
+            self.client_secret = client_secrets.hash_secret(self.client_secret)
+        if not self.client_secret:
+            self.set_new_secret()
+        super().save(*args, **kwargs)
+
+    def set_new_secret(self) -> str:
+        """Generate a new secret, store its hash on the instance (unsaved) and return it."""
+        secret = client_secrets.generate_client_secret()
+        self.client_secret = client_secrets.hash_secret(secret)
+        return secret
+
+    def set_client_secret(self, secret: str) -> None:
+        """Store the hash of a chosen plaintext ``secret`` on the instance (unsaved)."""
+        self.client_secret = client_secrets.hash_secret(secret)
+
+    def rotate_secret(self) -> str:
+        """Replace the secret, save it and return the new plaintext (shown once)."""
+        secret = self.set_new_secret()
+        self.save(update_fields=["client_secret", "updated_at"])
+        return secret
+
+    def check_client_secret(self, secret: str) -> bool:
+        """Verify ``secret`` in constant time, re-hashing legacy or outdated hashes on success."""
+        encoded = self.client_secret
+        if not client_secrets.verify_secret(secret, encoded):
+            return False
+        if client_secrets.needs_rehash(secret, encoded):
+            self.client_secret = client_secrets.hash_secret(secret)
+            type(self)._default_manager.filter(pk=self.pk, client_secret=encoded).update(
+                client_secret=self.client_secret
+            )
+        return True
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(str(scope).lower() for scope in self.scopes or ())
+
+    def allowed_domain_names(self) -> list[str]:
+        return [entry.domain for entry in self.allowed_domains.all()]
+
+    def can_delegate_email(self, email: str) -> bool:
+        """Tell whether the domain allow-list covers ``email`` (deny by default when empty)."""
+        allowed = self.allowed_domain_names()
+        if not allowed:
+            return bool(delegation_settings.EMPTY_DOMAIN_LIST_ALLOWS_ALL)
+        return domain_matches(email_domain(email), allowed)
+
+    def mark_used(self) -> None:
+        now = timezone.now()
+        self.last_used_at = now
+        type(self)._default_manager.filter(pk=self.pk).update(last_used_at=now)
+
+
+class ApplicationDomain(models.Model):
+    """An e-mail domain (or ``*.domain`` for its subdomains) an application may act for."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="allowed_domains",
+        verbose_name=_("application"),
+    )
+    domain = models.CharField(
+        _("domain"),
+        max_length=DOMAIN_MAX_LENGTH,
+        help_text=_(
+            "E-mail domain this application can act for; *.example.com covers its subdomains."
+        ),
+    )
+
+    class Meta:
+        ordering = ("domain",)
+        verbose_name = _("allowed domain")
+        verbose_name_plural = _("allowed domains")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "domain"],
+                name="app_delegation_unique_application_domain",
+                violation_error_message=_("This domain is already allowed for this application."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.domain = normalize_domain(self.domain)
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+        if not exclude or "domain" not in exclude:
+            try:
+                self.domain = normalize_domain(self.domain)
+            except ValidationError as exc:
+                raise ValidationError({"domain": exc.messages}) from None
+        super().clean_fields(exclude=exclude)

@@ -1,0 +1,105 @@
+"""DRF permission classes that allow an action only when the token carries its scope.
+
+Scopes are read through the ``GET_TOKEN_SCOPES`` hook, so they work with this app's tokens and
+with other token kinds (OIDC introspection dicts, django-oauth-toolkit tokens). A denial is a 403
+with ``WWW-Authenticate: Bearer error="insufficient_scope", scope="<needed>"`` (RFC 6750 §3.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from .conf import delegation_settings
+from .scopes import normalize_scopes
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    """403 carrying an RFC 6750 ``insufficient_scope`` challenge."""
+
+    default_code = "insufficient_scope"
+
+    def __init__(self, required: Iterable[str] = ()) -> None:
+        required = tuple(required)
+        if required:
+            detail = _("Insufficient permissions. Required scope: %(scope)s") % {
+                "scope": " ".join(required)
+            }
+        else:
+            detail = _("Insufficient permissions.")
+        super().__init__(detail)
+        realm = delegation_settings.WWW_AUTHENTICATE_REALM
+        parts = [f'realm="{realm}"'] if realm else []
+        parts.append('error="insufficient_scope"')
+        if required:
+            parts.append(f'scope="{" ".join(required)}"')
+        self.auth_header = "Bearer " + ", ".join(parts)
+
+
+def get_request_scopes(request: Request) -> frozenset[str]:
+    """Return the normalised scopes granted to ``request`` (empty when unauthenticated)."""
+    auth = getattr(request, "auth", None)
+    if auth is None:
+        return frozenset()
+    scopes = delegation_settings.GET_TOKEN_SCOPES(auth=auth, request=request)
+    return frozenset(normalize_scopes(scopes))
+
+
+class BaseScopePermission(BasePermission):
+    """Base class: subclasses say which scopes a request needs through :meth:`get_required_scopes`.
+
+    Contract: ``get_required_scopes(request, view)`` returns the scopes that must *all* be
+    present, or None to deny (no scope can allow an unmapped action). Unauthenticated requests
+    get False so that DRF answers 401 rather than 403.
+    """
+
+    def get_required_scopes(self, request: Request, view: Any) -> Iterable[str] | None:
+        raise NotImplementedError
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.auth is None and not getattr(request.user, "is_authenticated", False):
+            return False
+        required = self.get_required_scopes(request, view)
+        if required is None:
+            raise InsufficientScope()
+        required = normalize_scopes(required)
+        granted = get_request_scopes(request)
+        if not set(required) <= granted:
+            raise InsufficientScope(required)
+        return True
+
+
+class HasScope(BaseScopePermission):
+    """Allow when the token carries every scope in ``view.required_scopes``."""
+
+    def get_required_scopes(self, request: Request, view: Any) -> Iterable[str] | None:
+        required = getattr(view, "required_scopes", None)
+        if isinstance(required, str):
+            return [required]
+        return required
+
+
+class HasActionScope(BaseScopePermission):
+    """Allow when the token carries ``view.scope_map[view.action]``; deny unmapped actions.
+
+    A request with no action (a method the viewset does not route) is let through so that DRF
+    can answer 405.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if getattr(view, "action", None) is None:
+            return True
+        return super().has_permission(request, view)
+
+    def get_required_scopes(self, request: Request, view: Any) -> Iterable[str] | None:
+        scope_map = getattr(view, "get_scope_map", None)
+        scope_map = scope_map() if callable(scope_map) else getattr(view, "scope_map", None) or {}
+        required = scope_map.get(view.action)
+        if isinstance(required, str):
+            return [required]
+        return required

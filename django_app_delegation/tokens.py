@@ -1,0 +1,157 @@
+"""Minting and decoding of delegated access tokens (RFC 9068-shaped JWTs, signed with PyJWT)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import jwt
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
+
+from .conf import delegation_settings
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+    from django.http import HttpRequest
+
+    from .models import Application
+
+#: JOSE ``typ`` of access tokens (RFC 9068 §2.1); ``application/at+jwt`` is accepted too.
+TOKEN_TYPE_HEADER = "at+jwt"
+HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+SUPPORTED_ALGORITHMS = frozenset(HMAC_ALGORITHMS) | ASYMMETRIC_ALGORITHMS
+#: Claims whose absence can be tolerated through ``REQUIRED_CLAIMS`` (for tokens minted by La
+#: Suite Meet's built-in external API before a project switched to this app).
+RELAXABLE_CLAIMS = frozenset({"iat", "jti", "sub", "nbf", "client_id", "scope"})
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly minted token and the figures the token response needs."""
+
+    access_token: str
+    expires_in: int
+    scopes: tuple[str, ...]
+    claims: dict[str, Any] = field(repr=False)
+
+
+def _as_bytes(key: str | bytes) -> bytes:
+    return key.encode() if isinstance(key, str) else key
+
+
+def signing_key() -> str | bytes:
+    key = delegation_settings.SIGNING_KEY
+    if not key:
+        raise ImproperlyConfigured('APP_DELEGATION["SIGNING_KEY"] is required.')
+    return key
+
+
+def verifying_key() -> str | bytes:
+    if delegation_settings.ALGORITHM in HMAC_ALGORITHMS:
+        return signing_key()
+    key = delegation_settings.VERIFYING_KEY
+    if not key:
+        raise ImproperlyConfigured(
+            'APP_DELEGATION["VERIFYING_KEY"] is required with an asymmetric ALGORITHM.'
+        )
+    return key
+
+
+def key_id() -> str:
+    """Return the ``kid``: ``KEY_ID`` if set, else a digest of the verifying key."""
+    configured = delegation_settings.KEY_ID
+    if configured:
+        return str(configured)
+    digest = hashlib.sha256(b"django-app-delegation:kid:" + _as_bytes(verifying_key())).digest()
+    return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+
+
+def lifetime_seconds() -> int:
+    lifetime = delegation_settings.ACCESS_TOKEN_LIFETIME
+    if isinstance(lifetime, timedelta):
+        return int(lifetime.total_seconds())
+    return int(lifetime)
+
+
+def issue_token(
+    *,
+    application: Application,
+    user: AbstractBaseUser,
+    scopes: tuple[str, ...],
+    request: HttpRequest | None = None,
+) -> IssuedToken:
+    """Mint a signed access token for ``application`` acting as ``user`` with ``scopes``."""
+    now = int(timezone.now().timestamp())
+    expires_in = lifetime_seconds()
+    user_id = str(user.pk)
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "user_id": user_id,
+        "client_id": application.client_id,
+        "act": {"sub": application.client_id},
+        "delegated": True,
+        "iat": now,
+        "exp": now + expires_in,
+        "jti": uuid.uuid4().hex,
+    }
+    if scopes:
+        claims["scope"] = " ".join(scopes)
+    if delegation_settings.ISSUER:
+        claims["iss"] = delegation_settings.ISSUER
+    if delegation_settings.AUDIENCE:
+        claims["aud"] = delegation_settings.AUDIENCE
+    claims = delegation_settings.GET_TOKEN_CLAIMS(
+        claims=claims, application=application, user=user, request=request
+    )
+    token = jwt.encode(
+        claims,
+        signing_key(),
+        algorithm=delegation_settings.ALGORITHM,
+        headers={"typ": TOKEN_TYPE_HEADER, "kid": key_id()},
+    )
+    return IssuedToken(access_token=token, expires_in=expires_in, scopes=scopes, claims=claims)
+
+
+class WrongTokenType(jwt.InvalidTokenError):
+    """The token is signed with our key but its ``typ`` header is not ``at+jwt``."""
+
+
+def required_claims() -> list[str]:
+    required = {"exp", *delegation_settings.REQUIRED_CLAIMS}
+    if delegation_settings.ISSUER:
+        required.add("iss")
+    if delegation_settings.AUDIENCE:
+        required.add("aud")
+    return sorted(required)
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    """Verify ``token`` and return its claims.
+
+    Raises PyJWT's ``InvalidSignatureError``/``DecodeError``/``InvalidAlgorithmError`` for tokens
+    that are not ours, and other ``InvalidTokenError`` subclasses for our tokens that fail
+    validation (expired, wrong issuer or audience, missing claims, wrong ``typ``).
+    """
+    leeway = delegation_settings.LEEWAY
+    decoded = jwt.api_jwt.decode_complete(
+        token,
+        verifying_key(),
+        algorithms=[delegation_settings.ALGORITHM],
+        issuer=delegation_settings.ISSUER or None,
+        audience=delegation_settings.AUDIENCE or None,
+        leeway=leeway.total_seconds() if isinstance(leeway, timedelta) else leeway,
+        options={"require": required_claims(), "verify_iat": True},
+    )
+    if delegation_settings.VERIFY_TOKEN_TYPE:
+        typ = str(decoded["header"].get("typ", "")).lower()
+        if typ not in (TOKEN_TYPE_HEADER, "application/" + TOKEN_TYPE_HEADER):
+            raise WrongTokenType("Invalid token type.")
+    return decoded["payload"]

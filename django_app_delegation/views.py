@@ -1,0 +1,277 @@
+"""The delegation token endpoint (OAuth 2.0 client-credentials shaped, RFC 6749 §4.4 and §5)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import secrets as client_secrets
+from .conf import delegation_settings
+from .exceptions import (
+    DomainNotAllowed,
+    InvalidClient,
+    InvalidRequest,
+    InvalidScope,
+    TokenRequestError,
+    UnsupportedGrantType,
+)
+from .models import Application
+from .scopes import is_valid_scope_token, normalize_scopes
+from .signals import delegation_denied, token_issued
+from .tokens import IssuedToken, issue_token
+
+logger = logging.getLogger("django_app_delegation")
+
+GRANT_TYPE = "client_credentials"
+PARAMETERS = ("grant_type", "client_id", "client_secret", "scope")
+#: Longest ``scope`` parameter accepted (an e-mail plus a generous list of scopes).
+MAX_SCOPE_LENGTH = 4096
+BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
+NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    client_id: str
+    client_secret: str
+    via_basic: bool
+
+
+class DelegationTokenView(APIView):
+    """Issue an access token acting as a user to an authenticated application.
+
+    ``POST`` with ``grant_type=client_credentials`` and ``scope="<email> [scope ...]"``; the
+    client authenticates with HTTP Basic or ``client_id``/``client_secret`` body parameters.
+    Override the ``get_*`` methods to change one step.
+    """
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser, FormParser]
+    renderer_classes = [JSONRenderer]
+
+    def get_throttles(self) -> list[Any]:
+        return [throttle() for throttle in delegation_settings.TOKEN_VIEW_THROTTLE_CLASSES]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if not delegation_settings.ENABLED:
+            raise Http404()
+        super().initial(request, *args, **kwargs)
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = self.get_params(request)
+        credentials = self.get_client_credentials(request, params)
+        self.check_grant_type(params["grant_type"])
+        application = self.authenticate_client(request, credentials)
+        self._application = application
+        email, requested = self.parse_scope(params["scope"])
+        self._email = email
+        scopes = self.get_granted_scopes(application, requested)
+        self.check_can_delegate(request, application, email)
+        user = self.get_user(request, application, email)
+        issued = issue_token(application=application, user=user, scopes=scopes, request=request)
+        application.mark_used()
+        token_issued.send(
+            sender=Application,
+            application=application,
+            user=user,
+            scopes=issued.scopes,
+            jti=issued.claims.get("jti"),
+            request=request,
+        )
+        logger.info(
+            "Token issued to application %s for user %s (scopes: %s)",
+            application.client_id,
+            user.pk,
+            " ".join(scopes) or "-",
+        )
+        return self.get_token_response(issued)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def get_params(self, request: Request) -> dict[str, str]:
+        """Return the four parameters; blank ones count as missing (RFC 6749 §3.1)."""
+        try:
+            data = request.data
+        except exceptions.ParseError as exc:
+            raise InvalidRequest(
+                _("Malformed request body: %(detail)s") % {"detail": exc.detail}
+            ) from None
+        if not hasattr(data, "get"):
+            raise InvalidRequest(_("The request body must be an object."))
+        params: dict[str, str] = {}
+        for name in PARAMETERS:
+            if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
+                raise InvalidRequest(_("Duplicate parameter: %(name)s") % {"name": name})
+            value = data.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise InvalidRequest(_("Invalid parameter: %(name)s") % {"name": name})
+            value = value.strip()
+            if value:
+                params[name] = value
+        return params
+
+    def get_client_credentials(self, request: Request, params: dict[str, str]) -> ClientCredentials:
+        basic = self.get_basic_credentials(request)
+        if basic is not None and ("client_id" in params or "client_secret" in params):
+            raise InvalidRequest(
+                _("Use either HTTP Basic or body parameters to authenticate the client, not both.")
+            )
+        required = ("grant_type", "scope") if basic else PARAMETERS
+        missing = [name for name in PARAMETERS if name in required and name not in params]
+        if missing:
+            raise InvalidRequest(_("Missing parameter: %(names)s") % {"names": ", ".join(missing)})
+        if len(params["scope"]) > MAX_SCOPE_LENGTH:
+            raise InvalidRequest(_("Invalid parameter: scope"))
+        if basic is not None:
+            return ClientCredentials(*basic, via_basic=True)
+        return ClientCredentials(params["client_id"], params["client_secret"], via_basic=False)
+
+    def get_basic_credentials(self, request: Request) -> tuple[str, str] | None:
+        """Return ``(client_id, client_secret)`` from HTTP Basic (RFC 6749 §2.3.1), if used."""
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _sep, value = header.strip().partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise self.client_error(via_basic=True) from None
+        client_id, sep, client_secret = decoded.partition(":")
+        client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
+        if not sep or not client_id or not client_secret:
+            raise self.client_error(via_basic=True)
+        return client_id, client_secret
+
+    def check_grant_type(self, grant_type: str) -> None:
+        if grant_type != GRANT_TYPE:
+            raise UnsupportedGrantType(
+                _('Unsupported grant_type "%(value)s"; use "%(expected)s".')
+                % {"value": grant_type[:64], "expected": GRANT_TYPE}
+            )
+
+    def authenticate_client(self, request: Request, credentials: ClientCredentials) -> Application:
+        """Find the application and verify its secret; the secret is checked before ``is_active``.
+
+        An unknown client id costs the same as a wrong secret, so no enumeration oracle exists.
+        """
+        application = None
+        if len(credentials.client_id) <= client_secrets.CLIENT_ID_MAX_LENGTH:
+            application = Application.objects.filter(client_id=credentials.client_id).first()
+        if application is None:
+            client_secrets.verify_secret(credentials.client_secret, None)
+            raise self.client_error(via_basic=credentials.via_basic)
+        if not application.check_client_secret(credentials.client_secret):
+            raise self.client_error(via_basic=credentials.via_basic)
+        if not application.is_active:
+            self._application = application
+            raise self.client_error(
+                via_basic=credentials.via_basic, description=_("Application is inactive")
+            )
+        return application
+
+    def client_error(self, *, via_basic: bool, description: str | None = None) -> InvalidClient:
+        headers = {"WWW-Authenticate": BASIC_CHALLENGE} if via_basic else None
+        return InvalidClient(description, headers=headers)
+
+    def parse_scope(self, scope: str) -> tuple[str, tuple[str, ...]]:
+        """Split ``scope`` into the user's e-mail and the scopes requested (maybe none)."""
+        email, *requested = scope.split()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise InvalidRequest(_("Scope should be a valid email address.")) from None
+        invalid = [item for item in requested if not is_valid_scope_token(item)]
+        if invalid:
+            raise InvalidScope(_("Malformed scope: %(scopes)s") % {"scopes": " ".join(invalid)})
+        return email, normalize_scopes(requested)
+
+    def get_granted_scopes(
+        self, application: Application, requested: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """Return the token's scopes: the requested subset, or all the application's scopes."""
+        ceiling = normalize_scopes(application.scopes)
+        if not requested:
+            return ceiling
+        refused = [scope for scope in requested if scope not in ceiling]
+        if refused:
+            raise InvalidScope(
+                _("Scope not granted to this application: %(scopes)s")
+                % {"scopes": " ".join(refused)}
+            )
+        return tuple(scope for scope in ceiling if scope in requested)
+
+    def check_can_delegate(self, request: Request, application: Application, email: str) -> None:
+        allowed = delegation_settings.CAN_DELEGATE(
+            application=application, email=email, request=request
+        )
+        if not allowed:
+            logger.warning("Application %s denied delegation for a user", application.client_id)
+            raise DomainNotAllowed()
+
+    def get_user(self, request: Request, application: Application, email: str) -> AbstractBaseUser:
+        return delegation_settings.GET_DELEGATED_USER(
+            email=email, application=application, request=request
+        )
+
+    def get_token_response(self, issued: IssuedToken) -> Response:
+        body: dict[str, Any] = {
+            "access_token": issued.access_token,
+            "token_type": delegation_settings.TOKEN_TYPE,
+            "expires_in": issued.expires_in,
+        }
+        if issued.scopes:
+            body["scope"] = " ".join(issued.scopes)
+        return Response(body)
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, TokenRequestError):
+            self.report_denial(exc)
+            body = {"error": exc.error, "error_description": exc.description}
+            return Response(body, status=exc.status, headers=exc.headers)
+        if isinstance(exc, exceptions.APIException) and not isinstance(exc, exceptions.NotFound):
+            response = super().handle_exception(exc)
+            detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+            response.data = {"error": "invalid_request", "error_description": detail}
+            return response
+        return super().handle_exception(exc)
+
+    def report_denial(self, exc: TokenRequestError) -> None:
+        if exc.error in ("invalid_request", "unsupported_grant_type"):
+            return
+        delegation_denied.send(
+            sender=Application,
+            application=getattr(self, "_application", None),
+            email=getattr(self, "_email", None),
+            reason=exc.error,
+            request=self.request,
+        )
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        for header, value in NO_STORE_HEADERS.items():
+            response[header] = value
+        return response

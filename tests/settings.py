@@ -1,0 +1,76 @@
+"""Minimal settings for the app's own tests. ``DATABASE_URL`` switches the database."""
+
+import os
+
+import dj_database_url
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+USE_TZ = True
+ALLOWED_HOSTS = ["*"]
+
+DATABASES = {
+    "default": dj_database_url.parse(os.environ.get("DATABASE_URL") or "sqlite:///:memory:")
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_app_delegation",
+    "tests.testapp",
+]
+AUTH_USER_MODEL = "testapp.User"
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+ROOT_URLCONF = "tests.urls"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+STATIC_URL = "/static/"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Fast hashing for human-chosen secrets and users' passwords in tests.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "django_app_delegation.authentication.DelegatedTokenAuthentication",
+    ],
+    "UNAUTHENTICATED_USER": None,
+}
+
+APP_DELEGATION = {
+    "SIGNING_KEY": "tests-signing-key-that-is-at-least-32-bytes-long",
+    "ISSUER": "tests",
+    "AUDIENCE": "https://api.tests.example/",
+    "SCOPES": {
+        "rooms:list": "List rooms",
+        "rooms:retrieve": "Retrieve rooms",
+        "rooms:create": "Create rooms",
+        "rooms:update": "Update rooms",
+        "rooms:delete": "Delete rooms",
+    },
+}

@@ -1,0 +1,41 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class UserManager(BaseUserManager):
+    def create_user(self, username=None, email=None, password=None, **extra):
+        user = self.model(username=username, email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, email=None, password=None, **extra):
+        return self.create_user(
+            username, email, password, is_staff=True, is_superuser=True, **extra
+        )
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An e-mail user with the case-insensitive unique constraint the docs recommend."""
+
+    # Like La Suite Meet's ``admin_email``: a nullable login name, so provisioning relies on the
+    # lower-cased e-mail constraint below to stay race-safe.
+    username = models.CharField(max_length=150, unique=True, null=True, blank=True)
+    email = models.EmailField(max_length=254)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["email"]
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="testapp_user_unique_lower_email")
+        ]
+
+    def __str__(self):
+        return self.email
