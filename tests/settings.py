@@ -74,3 +74,9 @@ APP_DELEGATION = {
         "rooms:delete": "Delete rooms",
     },
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # PyMySQL needs no C compiler or client headers.
+    import pymysql
+
+    pymysql.install_as_MySQLdb()

@@ -34,7 +34,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="testapp_user_unique_lower_email")
+            # La Suite Meet's ``unique_email_when_sub_is_null``: users without a login name
+            # (provisional ones) cannot share an e-mail, compared case-insensitively.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(username__isnull=True),
+                name="testapp_user_unique_lower_email_provisional",
+            )
         ]
 
     def __str__(self):
