@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from .domains import normalize_domain
 from .models import Application, ApplicationDomain
 from .scopes import known_scopes
 
@@ -42,8 +43,34 @@ class ApplicationAdminForm(forms.ModelForm):
         self.initial.setdefault("scopes", current)
 
 
+class ApplicationDomainForm(forms.ModelForm):
+    class Meta:
+        model = ApplicationDomain
+        fields = ("domain",)
+
+    def clean_domain(self) -> str:
+        # Normalise here so that the formset's duplicate check sees stored forms.
+        return normalize_domain(self.cleaned_data["domain"])
+
+
+class ApplicationDomainFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [
+            form.cleaned_data["domain"]
+            for form in self.forms
+            if form.cleaned_data.get("domain") and not form.cleaned_data.get("DELETE")
+        ]
+        if len(kept) != len(set(kept)):
+            raise forms.ValidationError(_("Each domain can be allowed only once."))
+
+
 class ApplicationDomainInline(admin.TabularInline):
     model = ApplicationDomain
+    form = ApplicationDomainForm
+    formset = ApplicationDomainFormSet
     extra = 0
 
 

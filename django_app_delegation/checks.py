@@ -77,7 +77,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         for item in value if isinstance(value, list | tuple) else [value]:
             if isinstance(item, str):
                 try:
-                    import_string(item)
+                    item = import_string(item)
                 except ImportError as exc:
                     messages.append(
                         Error(
@@ -85,7 +85,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                             id=f"{ID}.E004",
                         )
                     )
-            elif not callable(item):
+                    continue
+            if not callable(item):
                 messages.append(
                     Error(
                         f"{SETTINGS_NAME}['{name}'] must be a dotted path or a callable.",
@@ -130,6 +131,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
 
+    messages.extend(_check_resources())
+
     if not _setting("AUDIENCE"):
         messages.append(
             Warning(
@@ -138,6 +141,59 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id=f"{ID}.W001",
             )
         )
+    return messages
+
+
+def _check_resources() -> list[CheckMessage]:
+    from django.apps import apps
+
+    from .viewsets import ACTIONS, LIST_SCOPES, RESOURCE_OPTIONS
+
+    messages: list[CheckMessage] = []
+
+    def error(message: str, id_: str) -> None:
+        messages.append(Error(f"{SETTINGS_NAME}['RESOURCES']: {message}", id=f"{ID}.{id_}"))
+
+    if _setting("LIST_SCOPE") not in LIST_SCOPES:
+        error(f"LIST_SCOPE must be one of {', '.join(LIST_SCOPES)}.", "E013")
+    resources = _setting("RESOURCES")
+    if not isinstance(resources, dict):
+        error("must map route names to option dicts.", "E012")
+        return messages
+    for name, options in resources.items():
+        if not isinstance(options, dict) or not isinstance(name, str) or not name:
+            error(f"{name!r} must map a route name to a dict of options.", "E012")
+            continue
+        if name == "application":
+            error("'application' is the token endpoint's route; pick another name.", "E012")
+        for option in sorted(set(options) - RESOURCE_OPTIONS):
+            error(f"{name!r} has an unknown option {option!r}.", "E012")
+        for option in ("MODEL", "SERIALIZER_CLASS"):
+            if not options.get(option):
+                error(f"{name!r} needs {option}.", "E012")
+        if options.get("MODEL"):
+            try:
+                apps.get_model(options["MODEL"])
+            except (LookupError, ValueError):
+                error(f"{name!r}: no model {options['MODEL']!r}.", "E012")
+        for option in ("SERIALIZER_CLASS", "GET_QUERYSET", "PERFORM_CREATE"):
+            if isinstance(options.get(option), str):
+                try:
+                    import_string(options[option])
+                except ImportError as exc:
+                    error(f"{name!r}: {option} cannot be imported: {exc}.", "E004")
+        for path in options.get("PERMISSION_CLASSES") or ():
+            if isinstance(path, str):
+                try:
+                    import_string(path)
+                except ImportError as exc:
+                    error(f"{name!r}: PERMISSION_CLASSES cannot be imported: {exc}.", "E004")
+        unknown = set(options.get("ACTIONS") or ()) - set(ACTIONS)
+        unknown |= set(options.get("SCOPES") or {}) - set(ACTIONS)
+        if unknown:
+            error(f"{name!r}: unknown action(s) {', '.join(sorted(unknown))}.", "E012")
+        if options.get("LIST_SCOPE") not in (None, *LIST_SCOPES):
+            error(f"{name!r}: LIST_SCOPE must be one of {', '.join(LIST_SCOPES)}.", "E013")
     return messages
 
 

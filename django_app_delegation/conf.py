@@ -59,6 +59,17 @@ DEFAULTS: dict[str, Any] = {
     "GET_TOKEN_SCOPES": "django_app_delegation.hooks.get_token_scopes",
     # Throttles applied to the token endpoint (DRF throttle classes).
     "TOKEN_VIEW_THROTTLE_CLASSES": (),
+    # Resources exposed by ``ResourceViewSet``: route name -> options (see ``viewsets.py``).
+    "RESOURCES": {},
+    # Which objects a delegated call reaches: "application" (only the objects this application
+    # created) or "user" (every object the queryset hook gives the user). Per-resource override.
+    "LIST_SCOPE": "application",
+    # Authentication classes of the resource viewset, in order.
+    "AUTHENTICATION_CLASSES": (
+        "django_app_delegation.authentication.DelegatedTokenAuthentication",
+    ),
+    # Pagination class of the resource viewset (None: REST_FRAMEWORK's default).
+    "PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
 }
 
 #: Settings holding a dotted path (or a callable) resolved on first use.
@@ -69,6 +80,8 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
         "GET_TOKEN_CLAIMS",
         "GET_TOKEN_SCOPES",
         "TOKEN_VIEW_THROTTLE_CLASSES",
+        "AUTHENTICATION_CLASSES",
+        "PAGINATION_CLASS",
     }
 )
 

@@ -54,9 +54,11 @@ def email_domain(email: str) -> str | None:
     if not sep or not local or not domain:
         return None
     try:
-        return to_ascii(domain)
-    except ValueError:
+        ascii_domain = to_ascii(domain)
+        _validate_ascii_domain(ascii_domain)
+    except (ValueError, ValidationError):
         return None
+    return ascii_domain
 
 
 def domain_matches(domain: str | None, allowed: Iterable[str]) -> bool:

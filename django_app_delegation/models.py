@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -17,6 +19,8 @@ from .domains import DOMAIN_MAX_LENGTH, domain_matches, email_domain, normalize_
 from .scopes import is_valid_scope_token, known_scopes
 
 SCOPE_MAX_LENGTH = 100
+#: Longest primary key, rendered as text, that provenance records can hold.
+OBJECT_ID_MAX_LENGTH = 64
 
 
 def validate_scope_list(value: Any) -> None:
@@ -210,3 +214,55 @@ class ApplicationDomain(models.Model):
             except ValidationError as exc:
                 raise ValidationError({"domain": exc.messages}) from None
         super().clean_fields(exclude=exclude)
+
+
+class ResourceProvenance(models.Model):
+    """Which application, acting for which user, created an object through the resource API.
+
+    Kept beside the host's models (generic reference by content type and primary key), so that
+    provenance needs no change to them. ``object_id`` holds the primary key as the database
+    renders it as text, which lets lookups join on it through an index.
+    """
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="provenances",
+        verbose_name=_("application"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("content type")
+    )
+    object_id = models.CharField(_("object id"), max_length=OBJECT_ID_MAX_LENGTH)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("resource provenance")
+        verbose_name_plural = _("resource provenances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                name="app_delegation_unique_provenance_object",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["application", "content_type", "object_id"],
+                name="app_delegation_prov_app_obj",
+            ),
+            models.Index(
+                fields=["user", "content_type", "object_id"],
+                name="app_delegation_prov_user_obj",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type_id}:{self.object_id} by {self.application_id}"

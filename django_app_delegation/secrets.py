@@ -15,7 +15,7 @@ import hmac
 import secrets
 import string
 
-from django.contrib.auth.hashers import check_password, identify_hasher, make_password
+from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
 
 #: Length of generated client ids (alphanumeric, ~238 bits).
 CLIENT_ID_LENGTH = 40
@@ -40,6 +40,11 @@ HIGH_ENTROPY_MIN_DISTINCT = 20
 def generate_client_id() -> str:
     """Return a new 40-character alphanumeric client id drawn from a CSPRNG."""
     return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(CLIENT_ID_LENGTH))
+
+
+def is_plausible_client_id(value: str) -> bool:
+    """Tell whether ``value`` could be stored as a client id (worth a database lookup)."""
+    return 0 < len(value) <= CLIENT_ID_MAX_LENGTH and value.isprintable()
 
 
 def generate_client_secret() -> str:
@@ -123,6 +128,7 @@ def needs_rehash(secret: str, encoded: str) -> bool:
     if is_high_entropy(secret):
         return True
     try:
-        return identify_hasher(encoded).must_update(encoded)
+        hasher = identify_hasher(encoded)
     except ValueError:  # pragma: no cover - verified values are always identifiable
         return True
+    return hasher.algorithm != get_hasher().algorithm or hasher.must_update(encoded)

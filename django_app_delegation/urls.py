@@ -1,11 +1,47 @@
-"""URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``."""
+"""URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
-from django.urls import path
+Routes: ``application/token/``, then ``<name>/`` and ``<name>/<lookup>/`` for every entry of
+``APP_DELEGATION["RESOURCES"]`` (known when the URLconf is loaded; each resource's options are
+read at request time).
+"""
 
+from django.urls import URLPattern, path
+
+from .conf import delegation_settings
 from .views import DelegationTokenView
+from .viewsets import ResourceViewSet
 
 app_name = "app_delegation"
 
+LIST_ACTIONS = {"get": "list", "post": "create"}
+DETAIL_ACTIONS = {
+    "get": "retrieve",
+    "put": "update",
+    "patch": "partial_update",
+    "delete": "destroy",
+}
+
+
+def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> list[URLPattern]:
+    """Return the list and detail routes of every configured resource."""
+    patterns = []
+    for name in delegation_settings.RESOURCES or {}:
+        patterns += [
+            path(
+                f"{name}/",
+                viewset.as_view(LIST_ACTIONS, resource_name=name),
+                name=f"{name}-list",
+            ),
+            path(
+                f"{name}/<str:lookup>/",
+                viewset.as_view(DETAIL_ACTIONS, resource_name=name),
+                name=f"{name}-detail",
+            ),
+        ]
+    return patterns
+
+
 urlpatterns = [
     path("application/token/", DelegationTokenView.as_view(), name="token"),
+    *resource_urlpatterns(),
 ]

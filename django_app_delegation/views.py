@@ -43,6 +43,8 @@ GRANT_TYPE = "client_credentials"
 PARAMETERS = ("grant_type", "client_id", "client_secret", "scope")
 #: Longest ``scope`` parameter accepted (an e-mail plus a generous list of scopes).
 MAX_SCOPE_LENGTH = 4096
+#: Longest e-mail address accepted (RFC 5321 path limit; Django's EmailField holds 254).
+MAX_EMAIL_LENGTH = 254
 BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -175,7 +177,7 @@ class DelegationTokenView(APIView):
         An unknown client id costs the same as a wrong secret, so no enumeration oracle exists.
         """
         application = None
-        if len(credentials.client_id) <= client_secrets.CLIENT_ID_MAX_LENGTH:
+        if client_secrets.is_plausible_client_id(credentials.client_id):
             application = Application.objects.filter(client_id=credentials.client_id).first()
         if application is None:
             client_secrets.verify_secret(credentials.client_secret, None)
@@ -197,6 +199,8 @@ class DelegationTokenView(APIView):
         """Split ``scope`` into the user's e-mail and the scopes requested (maybe none)."""
         email, *requested = scope.split()
         try:
+            if len(email) > MAX_EMAIL_LENGTH:
+                raise ValidationError("too long")
             validate_email(email)
         except ValidationError:
             raise InvalidRequest(_("Scope should be a valid email address.")) from None

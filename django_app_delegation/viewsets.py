@@ -1,0 +1,286 @@
+"""A CRUD viewset over any model, configured per resource in ``APP_DELEGATION["RESOURCES"]``.
+
+Example (La Suite Meet's rooms)::
+
+    APP_DELEGATION = {
+        ...
+        "LIST_SCOPE": "user",
+        "RESOURCES": {
+            "rooms": {
+                "MODEL": "rooms.Room",
+                "SERIALIZER_CLASS": "rooms.serializers.ExternalRoomSerializer",
+                "GET_QUERYSET": "rooms.delegation.get_queryset",
+                "PERFORM_CREATE": "rooms.delegation.perform_create",
+                "PERMISSION_CLASSES": ["rooms.permissions.RoomPermissions"],
+                "ACTIONS": ["list", "retrieve", "create", "update", "partial_update", "destroy"],
+            },
+        },
+    }
+
+Resource options (all read at request time):
+
+``MODEL``
+    ``"app_label.ModelName"`` (required).
+``SERIALIZER_CLASS``
+    dotted path of the serializer (required).
+``GET_QUERYSET``
+    hook ``(*, request, queryset, action, resource, **kwargs) -> QuerySet``: what the delegated
+    user may reach. The default keeps the objects created through this API for that user.
+``PERFORM_CREATE``
+    hook ``(*, request, serializer, resource, **kwargs) -> instance``: saves a new object (make
+    the user its owner, say). The default is ``serializer.save()``. It runs in the transaction
+    that records the object's provenance.
+``PERMISSION_CLASSES``
+    object-permission classes added after authentication and scope checks.
+``ACTIONS``
+    allowed actions among list, retrieve, create, update, partial_update, destroy (default: all);
+    others answer 405.
+``LOOKUP_FIELD``
+    field matched by the URL's identifier (default ``"pk"``).
+``SCOPES``
+    overrides of the action -> scope map; defaults are ``<name>:list``, ``<name>:retrieve``,
+    ``<name>:create``, ``<name>:update`` (update and partial_update) and ``<name>:delete``.
+``LIST_SCOPE``
+    overrides the global ``LIST_SCOPE`` for this resource.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.apps import apps
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Cast
+from django.utils.module_loading import import_string
+from rest_framework import exceptions, mixins, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+
+from .conf import delegation_settings
+from .models import ResourceProvenance
+from .permissions import HasActionScope
+
+ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+SCOPE_VERBS = {
+    "list": "list",
+    "retrieve": "retrieve",
+    "create": "create",
+    "update": "update",
+    "partial_update": "update",
+    "destroy": "delete",
+}
+LIST_SCOPES = ("application", "user")
+RESOURCE_OPTIONS = frozenset(
+    {
+        "MODEL",
+        "SERIALIZER_CLASS",
+        "GET_QUERYSET",
+        "PERFORM_CREATE",
+        "PERMISSION_CLASSES",
+        "ACTIONS",
+        "LOOKUP_FIELD",
+        "SCOPES",
+        "LIST_SCOPE",
+    }
+)
+
+
+def _load(value: Any) -> Any:
+    return import_string(value) if isinstance(value, str) else value
+
+
+def get_queryset(*, request: Request, queryset: models.QuerySet, **kwargs: Any) -> models.QuerySet:
+    """Default ``GET_QUERYSET``: the objects created through the API on behalf of this user."""
+    records = ResourceProvenance.objects.filter(
+        content_type=ContentType.objects.get_for_model(queryset.model),
+        object_id=Cast(OuterRef("pk"), models.CharField()),
+        user=request.user,
+    )
+    return queryset.filter(Exists(records))
+
+
+def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
+    """Default ``PERFORM_CREATE``: ``serializer.save()``."""
+    return serializer.save()
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One entry of ``RESOURCES``, with its options resolved."""
+
+    name: str
+    options: dict[str, Any]
+
+    @classmethod
+    def get(cls, name: str) -> Resource:
+        resources = delegation_settings.RESOURCES or {}
+        if name not in resources:
+            raise ImproperlyConfigured(f'APP_DELEGATION["RESOURCES"] has no resource {name!r}.')
+        return cls(name=name, options=dict(resources[name]))
+
+    @cached_property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.options["MODEL"])
+
+    @property
+    def serializer_class(self) -> Any:
+        return _load(self.options["SERIALIZER_CLASS"])
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        return tuple(self.options.get("ACTIONS") or ACTIONS)
+
+    @property
+    def lookup_field(self) -> str:
+        return self.options.get("LOOKUP_FIELD") or "pk"
+
+    @property
+    def list_scope(self) -> str:
+        return self.options.get("LIST_SCOPE") or delegation_settings.LIST_SCOPE
+
+    @property
+    def scope_map(self) -> dict[str, str]:
+        scopes = {action: f"{self.name}:{SCOPE_VERBS[action]}" for action in ACTIONS}
+        scopes.update(self.options.get("SCOPES") or {})
+        return {action: scope for action, scope in scopes.items() if action in self.actions}
+
+    @property
+    def permission_classes(self) -> list[Any]:
+        return [_load(path) for path in self.options.get("PERMISSION_CLASSES") or ()]
+
+    def get_queryset_hook(self) -> Any:
+        return _load(self.options.get("GET_QUERYSET") or get_queryset)
+
+    def perform_create_hook(self) -> Any:
+        return _load(self.options.get("PERFORM_CREATE") or perform_create)
+
+
+class ResourceViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Delegated CRUD over one configured resource; subclass it or configure it from settings.
+
+    ``resource_name`` names the ``RESOURCES`` entry (``as_view(..., resource_name="rooms")``, or a
+    class attribute). Subclasses may instead set ``queryset``, ``serializer_class``,
+    ``scope_map`` and ``permission_classes`` like any DRF viewset and override the ``get_*``
+    methods; provenance and ``LIST_SCOPE`` still apply.
+    """
+
+    resource_name: str | None = None
+    lookup_url_kwarg = "lookup"
+
+    # -- configuration ---------------------------------------------------------------------
+
+    @cached_property
+    def resource(self) -> Resource:
+        if not self.resource_name:
+            raise ImproperlyConfigured(f"{type(self).__name__} needs a resource_name.")
+        return Resource.get(self.resource_name)
+
+    @property
+    def lookup_field(self) -> str:  # type: ignore[override]
+        return self.resource.lookup_field
+
+    def get_model(self) -> type[models.Model]:
+        if getattr(self, "queryset", None) is not None:
+            return self.queryset.model
+        return self.resource.model
+
+    def get_allowed_actions(self) -> tuple[str, ...]:
+        return self.resource.actions
+
+    def get_scope_map(self) -> dict[str, str]:
+        return self.resource.scope_map
+
+    def get_list_scope(self) -> str:
+        return self.resource.list_scope
+
+    def get_authenticators(self) -> list[Any]:
+        return [auth() for auth in delegation_settings.AUTHENTICATION_CLASSES]
+
+    def get_permissions(self) -> list[Any]:
+        classes = [IsAuthenticated, HasActionScope, *self.resource.permission_classes]
+        return [permission() for permission in classes]
+
+    @property
+    def pagination_class(self) -> Any:  # type: ignore[override]
+        configured = delegation_settings.PAGINATION_CLASS
+        if configured is None:
+            from rest_framework.settings import api_settings
+
+            return api_settings.DEFAULT_PAGINATION_CLASS
+        return configured
+
+    def get_serializer_class(self) -> Any:
+        return self.resource.serializer_class
+
+    # -- request flow ----------------------------------------------------------------------
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        allowed = self.action in self.get_allowed_actions()
+        if not allowed:
+            # Let authentication run, skip the scope check, then answer 405.
+            self.action = None
+        super().initial(request, *args, **kwargs)
+        if not allowed:
+            raise exceptions.MethodNotAllowed(request.method)
+
+    def get_queryset(self) -> models.QuerySet:
+        model = self.get_model()
+        queryset = model._default_manager.all()
+        hook = self.resource.get_queryset_hook()
+        queryset = hook(
+            request=self.request, queryset=queryset, action=self.action, resource=self.resource
+        )
+        if self.get_list_scope() == "application":
+            queryset = queryset.filter(Exists(self.get_provenance_records(model)))
+        return queryset
+
+    def get_provenance_records(self, model: type[models.Model]) -> models.QuerySet:
+        """Provenance rows of objects created by the calling application (correlated on pk)."""
+        application_id = getattr(self.request.auth, "application_id", None)
+        if application_id is None:
+            return ResourceProvenance.objects.none()
+        return ResourceProvenance.objects.filter(
+            application_id=application_id,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=Cast(OuterRef("pk"), models.CharField()),
+        )
+
+    def perform_create(self, serializer: Any) -> None:
+        """Create through the hook and record provenance, in one transaction."""
+        hook = self.resource.perform_create_hook()
+        with transaction.atomic():
+            instance = hook(request=self.request, serializer=serializer, resource=self.resource)
+            if instance is None:
+                instance = serializer.instance
+            self.record_provenance(instance)
+
+    def record_provenance(self, instance: models.Model) -> None:
+        """Remember which application (and user) created ``instance``; no-op for other tokens."""
+        application_id = getattr(self.request.auth, "application_id", None)
+        if application_id is None:
+            return
+        model = type(instance)
+        object_id = (
+            model._default_manager.filter(pk=instance.pk)
+            .annotate(_provenance_id=Cast("pk", models.CharField()))
+            .values_list("_provenance_id", flat=True)
+            .get()
+        )
+        ResourceProvenance.objects.create(
+            application_id=application_id,
+            user=self.request.user if self.request.user.is_authenticated else None,
+            content_type=ContentType.objects.get_for_model(model),
+            object_id=object_id,
+        )

@@ -1,0 +1,292 @@
+"""System checks: each misconfiguration of ``APP_DELEGATION`` is reported under a stable id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.core.checks import ERROR, WARNING
+from django.core.management import call_command
+
+from django_app_delegation.checks import check_application_scopes, check_settings
+from django_app_delegation.models import Application
+
+ID = "django_app_delegation"
+
+
+def ids() -> list[str]:
+    return [message.id for message in check_settings()]
+
+
+def errors() -> list[str]:
+    return [message.id for message in check_settings() if message.level >= ERROR]
+
+
+@pytest.fixture(scope="module")
+def rsa_keys() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+# -- the test settings -----------------------------------------------------------------------
+
+
+def test_test_settings_produce_no_messages():
+    assert check_settings() == []
+
+
+def test_check_command_passes_with_the_test_settings():
+    call_command("check")
+
+
+@pytest.mark.django_db
+def test_check_command_with_database_checks_passes_with_the_test_settings(application):
+    call_command("check", "--database", "default")
+
+
+# -- E011: the setting itself ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["HS256", ["SIGNING_KEY"], 42])
+def test_app_delegation_must_be_a_dict(settings, value):
+    settings.APP_DELEGATION = value
+    assert ids() == [f"{ID}.E011"]
+
+
+# -- E001, E002, E007, E008: keys and algorithms ---------------------------------------------
+
+
+def test_missing_signing_key_is_an_error(settings):
+    settings.APP_DELEGATION = {
+        k: v for k, v in settings.APP_DELEGATION.items() if k != "SIGNING_KEY"
+    }
+    assert errors() == [f"{ID}.E001"]
+
+
+def test_empty_signing_key_is_an_error(delegation):
+    delegation(SIGNING_KEY="")
+    assert errors() == [f"{ID}.E001"]
+
+
+def test_no_app_delegation_setting_reports_the_missing_signing_key(settings):
+    del settings.APP_DELEGATION
+    assert f"{ID}.E001" in ids()
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "size"),
+    [("HS256", 31), ("HS384", 47), ("HS512", 63), ("HS512", 32)],
+)
+def test_hmac_key_shorter_than_the_algorithm_output_is_an_error(delegation, algorithm, size):
+    delegation(ALGORITHM=algorithm, SIGNING_KEY="k" * size)
+    assert errors() == [f"{ID}.E002"]
+
+
+@pytest.mark.parametrize(("algorithm", "size"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_hmac_key_as_long_as_the_algorithm_output_is_accepted(delegation, algorithm, size):
+    delegation(ALGORITHM=algorithm, SIGNING_KEY="k" * size)
+    assert errors() == []
+
+
+def test_hmac_key_length_is_counted_in_bytes(delegation):
+    # 16 characters, 32 bytes in UTF-8.
+    delegation(SIGNING_KEY="é" * 16)
+    assert errors() == []
+    delegation(SIGNING_KEY=b"k" * 31)
+    assert errors() == [f"{ID}.E002"]
+
+
+@pytest.mark.parametrize("algorithm", ["none", "HS1", "hs256", ""])
+def test_unsupported_algorithm_is_an_error(delegation, algorithm):
+    delegation(ALGORITHM=algorithm)
+    assert errors() == [f"{ID}.E007"]
+
+
+def test_asymmetric_algorithm_with_a_good_key_pair_is_accepted(delegation, rsa_keys):
+    private, public = rsa_keys
+    delegation(ALGORITHM="RS256", SIGNING_KEY=private, VERIFYING_KEY=public)
+    assert errors() == []
+
+
+def test_asymmetric_algorithm_without_verifying_key_is_an_error(delegation, rsa_keys):
+    private, _public = rsa_keys
+    delegation(ALGORITHM="RS256", SIGNING_KEY=private)
+    assert errors() == [f"{ID}.E008"]
+
+
+def test_asymmetric_algorithm_with_a_malformed_verifying_key_is_an_error(delegation, rsa_keys):
+    private, _public = rsa_keys
+    delegation(ALGORITHM="RS256", SIGNING_KEY=private, VERIFYING_KEY="not a PEM key")
+    assert errors() == [f"{ID}.E008"]
+
+
+def test_asymmetric_algorithm_with_an_hmac_secret_as_signing_key_is_an_error(delegation, rsa_keys):
+    _private, public = rsa_keys
+    delegation(ALGORITHM="RS256", SIGNING_KEY="k" * 64, VERIFYING_KEY=public)
+    assert errors() == [f"{ID}.E008"]
+
+
+# -- E003: unknown keys ----------------------------------------------------------------------
+
+
+def test_misspelt_key_is_an_error(delegation):
+    delegation(ALLOW_USER_CREATON=True)
+    messages = check_settings()
+    assert [message.id for message in messages] == [f"{ID}.E003"]
+    assert "ALLOW_USER_CREATON" in messages[0].msg
+
+
+def test_each_unknown_key_is_reported(delegation):
+    delegation(ALLOW_USER_CREATON=True, SCOPE=["rooms:list"])
+    assert errors() == [f"{ID}.E003", f"{ID}.E003"]
+
+
+# -- E004: hooks -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", ["nowhere.hooks.get_user", "django_app_delegation.hooks.no_such_hook"]
+)
+def test_unimportable_hook_is_an_error(delegation, path):
+    delegation(GET_DELEGATED_USER=path)
+    assert errors() == [f"{ID}.E004"]
+
+
+def test_non_callable_hook_is_an_error(delegation):
+    delegation(CAN_DELEGATE=42)
+    assert errors() == [f"{ID}.E004"]
+
+
+def test_hook_path_to_a_non_callable_is_an_error(delegation):
+    delegation(CAN_DELEGATE="django_app_delegation.conf.SETTINGS_NAME")
+    assert errors() == [f"{ID}.E004"]
+
+
+def test_callable_hook_is_accepted(delegation):
+    delegation(CAN_DELEGATE=lambda **kwargs: True)
+    assert errors() == []
+
+
+def test_unimportable_throttle_class_is_an_error(delegation):
+    delegation(TOKEN_VIEW_THROTTLE_CLASSES=["nowhere.throttles.Throttle"])
+    assert errors() == [f"{ID}.E004"]
+
+
+def test_importable_throttle_class_is_accepted(delegation):
+    delegation(TOKEN_VIEW_THROTTLE_CLASSES=["rest_framework.throttling.AnonRateThrottle"])
+    assert errors() == []
+
+
+# -- E005: the scope vocabulary --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        ["rooms:list"],
+        "rooms:list",
+        {"rooms list": "List rooms"},
+        {'rooms"list': "List rooms"},
+        {"rooms\\list": "List rooms"},
+        {"": "Nothing"},
+        {"rooms:list": 42},
+    ],
+)
+def test_malformed_scopes_are_an_error(delegation, scopes):
+    delegation(SCOPES=scopes)
+    assert errors() == [f"{ID}.E005"]
+
+
+def test_empty_scopes_are_accepted(delegation):
+    delegation(SCOPES={})
+    assert errors() == []
+
+
+# -- E006: applications and the vocabulary ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_application_with_scopes_outside_the_vocabulary_is_an_error(application):
+    Application.objects.filter(pk=application.pk).update(scopes=["rooms:list", "calendar:read"])
+    messages = check_application_scopes(databases=["default"])
+    assert [message.id for message in messages] == [f"{ID}.E006"]
+    assert application.client_id in messages[0].msg
+    assert "calendar:read" in messages[0].msg
+    assert "rooms:list" not in messages[0].msg
+
+
+@pytest.mark.django_db
+def test_scope_removed_from_the_vocabulary_is_reported_on_existing_applications(
+    application, delegation
+):
+    delegation(SCOPES={"rooms:list": "List rooms"})
+    messages = check_application_scopes(databases=["default"])
+    assert [message.id for message in messages] == [f"{ID}.E006"]
+
+
+@pytest.mark.django_db
+def test_applications_within_the_vocabulary_produce_no_error(application):
+    assert check_application_scopes(databases=["default"]) == []
+
+
+def test_application_scopes_are_not_checked_without_databases():
+    assert check_application_scopes(databases=None) == []
+
+
+# -- E009, E010: token settings --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lifetime", [3600, "1h", None, timedelta(0), timedelta(seconds=-1)])
+def test_access_token_lifetime_must_be_a_positive_timedelta(delegation, lifetime):
+    delegation(ACCESS_TOKEN_LIFETIME=lifetime)
+    assert errors() == [f"{ID}.E009"]
+
+
+def test_negative_leeway_is_an_error(delegation):
+    delegation(LEEWAY=timedelta(seconds=-5))
+    assert errors() == [f"{ID}.E009"]
+
+
+def test_token_lifetime_and_leeway_as_timedeltas_are_accepted(delegation):
+    delegation(ACCESS_TOKEN_LIFETIME=timedelta(minutes=5), LEEWAY=timedelta(seconds=30))
+    assert errors() == []
+
+
+@pytest.mark.parametrize("claims", [["iat", "email"], ["exp", "jti"], "iat"])
+def test_required_claims_outside_the_allowed_set_are_an_error(delegation, claims):
+    delegation(REQUIRED_CLAIMS=claims)
+    assert errors() == [f"{ID}.E010"]
+
+
+@pytest.mark.parametrize("claims", [[], ["iat"], ("iat", "jti", "sub")])
+def test_required_claims_within_the_allowed_set_are_accepted(delegation, claims):
+    delegation(REQUIRED_CLAIMS=claims)
+    assert errors() == []
+
+
+# -- W001: audience --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("audience", [None, ""])
+def test_unset_audience_is_a_warning(delegation, audience):
+    delegation(AUDIENCE=audience)
+    messages = check_settings()
+    assert [message.id for message in messages] == [f"{ID}.W001"]
+    assert messages[0].level == WARNING
+
+
+def test_missing_audience_key_is_a_warning(settings):
+    settings.APP_DELEGATION = {k: v for k, v in settings.APP_DELEGATION.items() if k != "AUDIENCE"}
+    assert ids() == [f"{ID}.W001"]

@@ -1,0 +1,411 @@
+"""The Application and ApplicationDomain models: identifiers, hashed secrets, scopes, domains."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from django_app_delegation.models import Application, ApplicationDomain
+from django_app_delegation.secrets import generate_client_id, generate_client_secret, is_hashed
+
+pytestmark = pytest.mark.django_db
+
+ALPHANUMERIC_40 = re.compile(r"[A-Za-z0-9]{40}")
+
+
+def stored_secret(application: Application) -> str:
+    return Application.objects.values_list("client_secret", flat=True).get(pk=application.pk)
+
+
+def with_domains(make_application, *domains: str) -> Application:
+    application, _secret = make_application(domains=domains)
+    return application
+
+
+# -- identifiers -----------------------------------------------------------------------------
+
+
+def test_application_primary_key_is_a_uuid(application):
+    assert isinstance(application.pk, uuid.UUID)
+    assert Application.objects.get(pk=application.pk) == application
+
+
+def test_client_id_is_40_alphanumeric_characters(application):
+    assert ALPHANUMERIC_40.fullmatch(application.client_id)
+
+
+def test_client_id_is_generated_for_each_application(make_application):
+    first, _ = make_application(name="One")
+    second, _ = make_application(name="Two")
+    assert first.client_id != second.client_id
+
+
+def test_client_id_is_unique_in_the_database(application):
+    duplicate = Application(name="Copy", client_id=application.client_id)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+
+
+def test_client_ids_do_not_depend_on_the_random_module_seed():
+    state = random.getstate()
+    try:
+        random.seed(0)
+        first = generate_client_id()
+        random.seed(0)
+        assert generate_client_id() != first
+    finally:
+        random.setstate(state)
+
+
+def test_client_ids_do_not_repeat():
+    ids = {generate_client_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(ALPHANUMERIC_40.fullmatch(client_id) for client_id in ids)
+
+
+def test_application_defaults():
+    application = Application.objects.create(name="Partner")
+    application.refresh_from_db()
+    assert application.scopes == []
+    assert application.is_active is True
+    assert application.last_used_at is None
+    assert application.created_at is not None
+    assert application.updated_at is not None
+    assert str(application) == "Partner"
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+
+def test_create_application_returns_the_application_and_its_plaintext_secret(make_application):
+    application, secret = make_application()
+    assert isinstance(application, Application)
+    assert application.pk is not None
+    assert application.check_client_secret(secret) is True
+
+
+def test_create_application_stores_only_a_hash_of_the_secret(make_application):
+    application, secret = make_application()
+    stored = stored_secret(application)
+    assert stored != secret
+    assert secret not in stored
+    assert stored.startswith("hmac_sha256$")
+
+
+def test_application_created_without_a_secret_gets_a_hashed_one():
+    application = Application.objects.create(name="Partner")
+    assert is_hashed(stored_secret(application))
+
+
+def test_assigning_a_plaintext_secret_and_saving_stores_its_hash(application):
+    application.client_secret = "chosen-by-an-admin"
+    application.save()
+    stored = stored_secret(application)
+    assert stored != "chosen-by-an-admin"
+    assert is_hashed(stored)
+    application.refresh_from_db()
+    assert application.check_client_secret("chosen-by-an-admin") is True
+    assert application.check_client_secret(application.secret) is False
+
+
+def test_assigning_a_generated_plaintext_secret_stores_the_fast_hash(application):
+    secret = generate_client_secret()
+    application.client_secret = secret
+    application.save()
+    assert stored_secret(application).startswith("hmac_sha256$")
+    application.refresh_from_db()
+    assert application.check_client_secret(secret) is True
+
+
+def test_saving_again_does_not_hash_the_hash(application):
+    application.name = "Renamed"
+    application.save()
+    application.refresh_from_db()
+    application.save()
+    application.refresh_from_db()
+    assert application.check_client_secret(application.secret) is True
+
+
+def test_rotate_secret_returns_a_new_secret_and_the_old_one_stops_working(application):
+    old = application.secret
+    new = application.rotate_secret()
+    assert new != old
+    fresh = Application.objects.get(pk=application.pk)
+    assert fresh.check_client_secret(new) is True
+    assert fresh.check_client_secret(old) is False
+    assert new not in stored_secret(application)
+
+
+def test_check_client_secret_refuses_the_stored_hash(application):
+    assert application.check_client_secret(stored_secret(application)) is False
+
+
+def test_legacy_pbkdf2_secret_verifies_and_is_rehashed_to_the_fast_form(application, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    secret = generate_client_secret()
+    legacy = PBKDF2PasswordHasher().encode(secret, "meetsalt", iterations=1000)
+    Application.objects.filter(pk=application.pk).update(client_secret=legacy)
+    application.refresh_from_db()
+
+    assert application.check_client_secret(secret) is True
+
+    assert stored_secret(application).startswith("hmac_sha256$")
+    fresh = Application.objects.get(pk=application.pk)
+    assert fresh.check_client_secret(secret) is True
+
+
+def test_legacy_secret_is_not_rehashed_after_a_wrong_secret(application, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    secret = generate_client_secret()
+    legacy = PBKDF2PasswordHasher().encode(secret, "meetsalt", iterations=1000)
+    Application.objects.filter(pk=application.pk).update(client_secret=legacy)
+    application.refresh_from_db()
+
+    assert application.check_client_secret(generate_client_secret()) is False
+
+    assert stored_secret(application) == legacy
+
+
+# -- scopes ----------------------------------------------------------------------------------
+
+
+def test_scopes_are_stored_as_a_json_list(make_application):
+    application, _ = make_application(scopes=["rooms:list", "rooms:create"])
+    application.refresh_from_db()
+    assert application.scopes == ["rooms:list", "rooms:create"]
+
+
+def test_scopes_from_the_vocabulary_validate(application):
+    application.scopes = ["rooms:list", "rooms:delete"]
+    application.full_clean()
+
+
+def test_scope_names_validate_case_insensitively(application):
+    application.scopes = ["Rooms:List"]
+    application.full_clean()
+
+
+def test_unknown_scope_is_rejected(application):
+    application.scopes = ["rooms:list", "calendar:read"]
+    with pytest.raises(ValidationError) as excinfo:
+        application.full_clean()
+    assert "scopes" in excinfo.value.message_dict
+    assert "calendar:read" in excinfo.value.message_dict["scopes"][0]
+
+
+@pytest.mark.parametrize("value", ["rooms:list", {"rooms:list": True}, [42], ["rooms list"]])
+def test_scopes_must_be_a_list_of_scope_names(application, value):
+    application.scopes = value
+    with pytest.raises(ValidationError) as excinfo:
+        application.full_clean()
+    assert "scopes" in excinfo.value.message_dict
+
+
+def test_scopes_are_validated_against_the_current_vocabulary(application, delegation):
+    delegation(SCOPES={"rooms:list": "List rooms"})
+    application.scopes = ["rooms:create"]
+    with pytest.raises(ValidationError):
+        application.full_clean()
+
+
+def test_create_application_with_an_unknown_scope_creates_nothing(db):
+    with pytest.raises(ValidationError):
+        Application.objects.create_application(name="Partner", scopes=["calendar:read"])
+    assert not Application.objects.exists()
+
+
+# -- domain normalisation and validation -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("example.com", "example.com"),
+        ("  Example.COM  ", "example.com"),
+        ("example.com.", "example.com"),
+        ("Bücher.Example", "xn--bcher-kva.example"),
+        ("*.Example.com", "*.example.com"),
+        ("*.bücher.example", "*.xn--bcher-kva.example"),
+    ],
+)
+def test_domain_is_normalised_by_full_clean(make_application, raw, stored):
+    entry = ApplicationDomain(application=with_domains(make_application), domain=raw)
+    entry.full_clean()
+    assert entry.domain == stored
+
+
+def test_domain_is_normalised_on_save(make_application):
+    application = with_domains(make_application)
+    entry = ApplicationDomain.objects.create(application=application, domain=" Bücher.Example. ")
+    entry.refresh_from_db()
+    assert entry.domain == "xn--bcher-kva.example"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "   ",
+        "not a domain",
+        "example..com",
+        "-example.com",
+        "example-.com",
+        "*.*.com",
+        "ex*ample.com",
+        "*example.com",
+        "*.",
+        "user@example.com",
+        "example.com/path",
+        "a" * 64 + ".com",
+    ],
+)
+def test_invalid_domain_is_rejected(application, raw):
+    entry = ApplicationDomain(application=application, domain=raw)
+    with pytest.raises(ValidationError) as excinfo:
+        entry.full_clean()
+    assert "domain" in excinfo.value.message_dict
+
+
+def test_invalid_domain_is_not_saved(application):
+    with pytest.raises(ValidationError):
+        ApplicationDomain.objects.create(application=application, domain="example..com")
+    assert application.allowed_domain_names() == ["example.com"]
+
+
+def test_domain_is_unique_per_application_after_normalisation(application):
+    duplicate = ApplicationDomain(application=application, domain="EXAMPLE.com.")
+    with pytest.raises(ValidationError):
+        duplicate.full_clean()
+
+
+def test_duplicate_domain_is_refused_by_the_database(application):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ApplicationDomain.objects.create(application=application, domain="Example.COM")
+
+
+def test_two_applications_may_allow_the_same_domain(make_application):
+    first = with_domains(make_application, "example.com")
+    second = with_domains(make_application, "example.com")
+    assert first.allowed_domain_names() == second.allowed_domain_names() == ["example.com"]
+
+
+def test_create_application_with_an_invalid_domain_raises(db):
+    with pytest.raises(ValidationError):
+        Application.objects.create_application(name="Partner", domains=["not a domain"])
+
+
+# -- domain matching -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "allowed"),
+    [
+        ("alice@allowed.com", True),
+        ("alice@ALLOWED.Com", True),
+        ("Alice@Allowed.COM", True),
+        ("alice@allowed.com.evil.com", False),
+        ("alice@evilallowed.com", False),
+        ("alice@sub.allowed.com", False),
+        ("alice@allowed.co", False),
+        ("alice@other.com", False),
+        ("allowed.com", False),
+        ("@allowed.com", False),
+        ("alice@", False),
+        ("", False),
+    ],
+)
+def test_exact_domain_matches_only_that_domain_case_insensitively(make_application, email, allowed):
+    application = with_domains(make_application, "allowed.com")
+    assert application.can_delegate_email(email) is allowed
+
+
+@pytest.mark.parametrize(
+    ("email", "allowed"),
+    [
+        ("alice@a.example.com", True),
+        ("alice@a.b.example.com", True),
+        ("alice@A.EXAMPLE.com", True),
+        ("alice@example.com", False),
+        ("alice@evilexample.com", False),
+        ("alice@a.example.com.evil.com", False),
+        ("alice@.example.com", False),
+    ],
+)
+def test_wildcard_domain_matches_strict_subdomains_only(make_application, email, allowed):
+    application = with_domains(make_application, "*.example.com")
+    assert application.can_delegate_email(email) is allowed
+
+
+def test_wildcard_does_not_match_a_lookalike_without_a_dot(make_application):
+    application = with_domains(make_application, "*.allowed.com")
+    assert application.can_delegate_email("alice@evilallowed.com") is False
+    assert application.can_delegate_email("alice@allowed.com") is False
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "alice@evil.com#.allowed.com",
+        "alice@evil.com/.allowed.com",
+        "alice@evil.com x.allowed.com",
+    ],
+)
+def test_wildcard_does_not_match_a_malformed_email_domain(make_application, email):
+    """Only a real subdomain of allowed.com matches, whoever calls the model method."""
+    application = with_domains(make_application, "*.allowed.com")
+    assert application.can_delegate_email(email) is False
+
+
+@pytest.mark.parametrize(
+    "email", ["alice@bücher.example", "alice@BÜCHER.Example", "alice@xn--bcher-kva.example"]
+)
+def test_internationalised_domain_matches_in_unicode_and_punycode(make_application, email):
+    application = with_domains(make_application, "Bücher.Example")
+    assert application.can_delegate_email(email) is True
+
+
+def test_any_entry_of_the_allow_list_may_match(make_application):
+    application = with_domains(make_application, "one.com", "*.two.com")
+    assert application.can_delegate_email("alice@one.com") is True
+    assert application.can_delegate_email("alice@x.two.com") is True
+    assert application.can_delegate_email("alice@three.com") is False
+
+
+def test_empty_domain_list_delegates_nobody(make_application):
+    application = with_domains(make_application)
+    assert application.can_delegate_email("alice@example.com") is False
+
+
+def test_empty_domain_list_allows_all_when_configured(make_application, delegation):
+    delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
+    application = with_domains(make_application)
+    assert application.can_delegate_email("alice@example.com") is True
+    assert application.can_delegate_email("bob@anything.org") is True
+
+
+def test_empty_domain_list_setting_does_not_widen_a_non_empty_list(make_application, delegation):
+    delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
+    application = with_domains(make_application, "allowed.com")
+    assert application.can_delegate_email("alice@other.com") is False
+
+
+# -- usage -----------------------------------------------------------------------------------
+
+
+def test_mark_used_records_the_time(application):
+    application.mark_used()
+    assert application.last_used_at is not None
+    application.refresh_from_db()
+    assert application.last_used_at is not None
+
+
+def test_active_queryset_excludes_inactive_applications(make_application):
+    active, _ = make_application(name="On")
+    make_application(name="Off", is_active=False)
+    assert list(Application.objects.active()) == [active]

@@ -1,0 +1,270 @@
+"""Provisional users: the default ``GET_DELEGATED_USER`` hook seen through the token endpoint."""
+
+from __future__ import annotations
+
+import threading
+
+import jwt
+import pytest
+from django.db import connection, connections
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from django_app_delegation import hooks
+from django_app_delegation.signals import user_provisioned
+
+
+@pytest.fixture
+def token_url():
+    return reverse("app_delegation:token")
+
+
+@pytest.fixture
+def post(api_client, token_url, application):
+    """Request a token for ``email`` as ``application`` (JSON body)."""
+
+    def send(email):
+        body = {
+            "grant_type": "client_credentials",
+            "client_id": application.client_id,
+            "client_secret": application.secret,
+            "scope": email,
+        }
+        return api_client.post(token_url, body, format="json")
+
+    return send
+
+
+@pytest.fixture
+def provisioned():
+    """Record ``user_provisioned`` for one test (thread-safe: list appends are atomic)."""
+    calls = []
+
+    def receiver(signal, sender, **kwargs):
+        calls.append({"sender": sender, **kwargs})
+
+    user_provisioned.connect(receiver, weak=False)
+    yield calls
+    user_provisioned.disconnect(receiver)
+
+
+def token_subject(response, settings):
+    conf = settings.APP_DELEGATION
+    claims = jwt.decode(
+        response.json()["access_token"],
+        conf["SIGNING_KEY"],
+        algorithms=["HS256"],
+        issuer=conf["ISSUER"],
+        audience=conf["AUDIENCE"],
+    )
+    return claims["sub"]
+
+
+@pytest.mark.django_db
+def test_unknown_user_is_not_created_when_creation_is_off(post, django_user_model, provisioned):
+    response = post("newcomer@example.com")
+
+    assert response.status_code == 404
+    assert response.json() == {"error": "invalid_grant", "error_description": "User not found."}
+    assert not django_user_model.objects.exists()
+    assert provisioned == []
+
+
+@pytest.mark.django_db
+def test_unknown_user_is_created_when_creation_is_on(
+    post, application, delegation, django_user_model, provisioned, settings
+):
+    delegation(ALLOW_USER_CREATION=True)
+
+    response = post("Newcomer@Example.com")
+
+    assert response.status_code == 200, response.content
+    user = django_user_model.objects.get()
+    assert user.email == "Newcomer@Example.com"
+    assert user.username is None
+    assert user.is_active
+    assert not user.has_usable_password()
+    assert token_subject(response, settings) == str(user.pk)
+    assert len(provisioned) == 1
+    call = provisioned[0]
+    assert call.pop("request") is not None
+    assert call == {"sender": django_user_model, "user": user, "application": application}
+
+
+@pytest.mark.django_db
+def test_provisioned_user_is_reused_by_later_requests(
+    post, delegation, django_user_model, provisioned, settings
+):
+    delegation(ALLOW_USER_CREATION=True)
+
+    first = post("newcomer@example.com")
+    second = post("NEWCOMER@example.com")
+
+    assert first.status_code == second.status_code == 200
+    user = django_user_model.objects.get()
+    assert token_subject(first, settings) == token_subject(second, settings) == str(user.pk)
+    assert len(provisioned) == 1
+
+
+@pytest.mark.django_db
+def test_existing_user_is_found_case_insensitively_instead_of_created(
+    post, user, delegation, django_user_model, provisioned, settings
+):
+    delegation(ALLOW_USER_CREATION=True)
+
+    response = post("ALICE@example.COM")
+
+    assert response.status_code == 200, response.content
+    assert token_subject(response, settings) == str(user.pk)
+    assert django_user_model.objects.count() == 1
+    assert provisioned == []
+
+
+@pytest.mark.django_db
+def test_inactive_user_is_refused_even_when_creation_is_on(
+    post, user, delegation, django_user_model
+):
+    delegation(ALLOW_USER_CREATION=True)
+    user.is_active = False
+    user.save()
+
+    response = post("alice@example.com")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "User account is disabled.",
+    }
+    assert django_user_model.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_no_user_is_created_for_a_domain_the_application_may_not_use(
+    post, delegation, django_user_model, provisioned
+):
+    delegation(ALLOW_USER_CREATION=True)
+
+    response = post("newcomer@elsewhere.org")
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": "invalid_scope",
+        "error_description": "This application is not authorized for this email domain.",
+    }
+    assert not django_user_model.objects.exists()
+    assert provisioned == []
+
+
+@pytest.mark.django_db
+def test_no_user_is_created_for_a_client_that_failed_authentication(
+    api_client, token_url, application, delegation, django_user_model
+):
+    delegation(ALLOW_USER_CREATION=True)
+
+    response = api_client.post(
+        token_url,
+        {
+            "grant_type": "client_credentials",
+            "client_id": application.client_id,
+            "client_secret": "wrong",
+            "scope": "newcomer@example.com",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 401
+    assert not django_user_model.objects.exists()
+
+
+@pytest.mark.django_db
+def test_email_too_long_to_store_is_refused_without_creating_a_user(
+    post, delegation, django_user_model, provisioned
+):
+    # Django's validate_email accepts up to 320 characters; an e-mail column holds 254 (RFC 5321
+    # limits a path to 256 octets with its brackets). Such a scope cannot name a storable user.
+    delegation(ALLOW_USER_CREATION=True)
+    email = "a" * 290 + "@example.com"
+
+    response = post(email)
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "Scope should be a valid email address.",
+    }
+    assert not django_user_model.objects.exists()
+    assert provisioned == []
+
+
+THREADS = 8
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="needs real concurrent transactions and the partial unique index (PostgreSQL)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_for_a_new_email_create_exactly_one_user(
+    application, token_url, delegation, django_user_model, provisioned, monkeypatch, settings
+):
+    delegation(ALLOW_USER_CREATION=True)
+    # Force the race instead of hoping for it: every thread looks the e-mail up (and finds
+    # nobody) before any of them inserts. One insert wins; the others hit the unique constraint
+    # on the lower-cased e-mail and must read the winner's row.
+    looked_up = threading.Barrier(THREADS)
+    seen = threading.local()
+    lookups = []
+    find_users = hooks._find_users
+
+    def find_users_then_wait(email):
+        users = find_users(email)
+        lookups.append(len(users))
+        if not getattr(seen, "first_lookup_done", False):
+            seen.first_lookup_done = True
+            looked_up.wait(timeout=30)
+        return users
+
+    monkeypatch.setattr(hooks, "_find_users", find_users_then_wait)
+    started = threading.Barrier(THREADS)
+    responses = [None] * THREADS
+    errors = []
+
+    def request_token(index):
+        try:
+            client = APIClient()
+            # Different spellings of one address: the constraint compares them lower-cased.
+            email = "Newcomer@Example.com" if index % 2 else "newcomer@example.com"
+            started.wait(timeout=30)
+            responses[index] = client.post(
+                token_url,
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": application.client_id,
+                    "client_secret": application.secret,
+                    "scope": email,
+                },
+                format="json",
+            )
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=request_token, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert [response.status_code for response in responses] == [200] * THREADS, [
+        response.content for response in responses
+    ]
+    user = django_user_model.objects.get()
+    assert user.email.lower() == "newcomer@example.com"
+    assert {token_subject(response, settings) for response in responses} == {str(user.pk)}
+    assert len(provisioned) == 1
+    # Every thread found nobody at first; the THREADS - 1 losers then read the winner's row.
+    assert sorted(lookups) == [0] * THREADS + [1] * (THREADS - 1)

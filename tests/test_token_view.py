@@ -1,0 +1,1065 @@
+"""The delegation token endpoint, specified by its answers: statuses, bodies and headers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from datetime import timedelta
+from urllib.parse import quote_plus, urlencode
+
+import jwt
+import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+from django.test.client import MULTIPART_CONTENT
+from django.urls import reverse
+from django.utils.crypto import get_random_string
+
+from django_app_delegation import secrets as client_secrets
+from django_app_delegation.models import Application
+from django_app_delegation.signals import delegation_denied, token_issued
+from django_app_delegation.tokens import key_id
+
+pytestmark = pytest.mark.django_db
+
+FORM = "application/x-www-form-urlencoded"
+ALL_SCOPES = "rooms:list rooms:retrieve rooms:create rooms:update rooms:delete"
+INVALID_CREDENTIALS = {"error": "invalid_client", "error_description": "Invalid credentials"}
+BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
+
+
+@pytest.fixture
+def token_url():
+    return reverse("app_delegation:token")
+
+
+@pytest.fixture
+def body(application):
+    """A valid JSON/form body for ``application`` acting for alice@example.com."""
+    return {
+        "grant_type": "client_credentials",
+        "client_id": application.client_id,
+        "client_secret": application.secret,
+        "scope": "alice@example.com",
+    }
+
+
+@pytest.fixture
+def post(api_client, token_url):
+    """POST ``data`` to the token endpoint as JSON (default), a form, or raw bytes."""
+
+    def send(data, *, content_type=None, **extra):
+        if content_type == FORM and not isinstance(data, str):
+            data = urlencode(data, doseq=True)
+        if content_type is None:
+            return api_client.post(token_url, data, format="json", **extra)
+        return api_client.post(token_url, data, content_type=content_type, **extra)
+
+    return send
+
+
+@pytest.fixture
+def receive():
+    """Connect a recording receiver to a signal for one test: ``calls = receive(signal)``."""
+    connected = []
+
+    def connect(signal):
+        calls = []
+
+        def receiver(signal, sender, **kwargs):
+            calls.append({"sender": sender, **kwargs})
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return calls
+
+    yield connect
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+def basic(client_id, client_secret):
+    """An RFC 6749 §2.3.1 ``Authorization`` value: form-url-encode each part, then base64."""
+    raw = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
+    return "Basic " + base64.b64encode(raw.encode()).decode()
+
+
+def assert_no_store(response):
+    assert response["Cache-Control"] == "no-store"
+    assert response["Pragma"] == "no-cache"
+
+
+def assert_error(response, status, error, description):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": error, "error_description": description}
+    assert_no_store(response)
+
+
+def assert_token(response, scope=ALL_SCOPES):
+    assert response.status_code == 200, response.content
+    data = response.json()
+    expected = {"access_token": data.get("access_token"), "token_type": "Bearer"}
+    expected["expires_in"] = 3600
+    if scope is not None:
+        expected["scope"] = scope
+    assert data == expected
+    assert isinstance(data["access_token"], str)
+    assert data["access_token"].count(".") == 2
+    assert_no_store(response)
+    return data
+
+
+def decode(token, settings):
+    conf = settings.APP_DELEGATION
+    return jwt.decode(
+        token,
+        conf["SIGNING_KEY"],
+        algorithms=["HS256"],
+        issuer=conf["ISSUER"],
+        audience=conf["AUDIENCE"],
+    )
+
+
+# -- success ---------------------------------------------------------------------------------
+
+
+def test_token_view_issues_token_for_json_body(post, body, user):
+    assert_token(post(body))
+
+
+def test_token_view_issues_token_for_form_body(post, body, user):
+    assert_token(post(body, content_type=FORM))
+
+
+def test_token_view_accepts_json_with_charset(post, body, user):
+    response = post(json.dumps(body), content_type="application/json; charset=utf-8")
+    assert_token(response)
+
+
+def test_token_view_trims_parameters(post, body, user):
+    padded = {name: f"  {value}\t" for name, value in body.items()}
+    assert_token(post(padded))
+
+
+def test_token_view_ignores_unknown_parameters(post, body, user):
+    assert_token(post({**body, "audience": "elsewhere", "resource": "x"}))
+
+
+def test_token_view_narrows_token_to_requested_scope(post, body, user, settings):
+    response = post({**body, "scope": "alice@example.com rooms:list"})
+    data = assert_token(response, scope="rooms:list")
+    assert decode(data["access_token"], settings)["scope"] == "rooms:list"
+
+
+def test_token_view_reads_requested_scopes_case_insensitively(post, body, user):
+    response = post({**body, "scope": "alice@example.com ROOMS:List Rooms:Create rooms:list"})
+    assert_token(response, scope="rooms:list rooms:create")
+
+
+def test_token_view_strips_scope_prefix_from_requested_scopes(post, body, user, delegation):
+    delegation(SCOPE_PREFIX="meet")
+    response = post({**body, "scope": "alice@example.com meet:rooms:list rooms:create"})
+    assert_token(response, scope="rooms:list rooms:create")
+
+
+def test_token_view_lists_narrowed_scopes_in_application_order(post, body, user):
+    response = post({**body, "scope": "alice@example.com rooms:delete rooms:list"})
+    assert_token(response, scope="rooms:list rooms:delete")
+
+
+def test_token_view_grants_all_application_scopes_when_none_requested(post, make_application, user):
+    app, secret = make_application(scopes=["rooms:create", "rooms:list"])
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com",
+        }
+    )
+    assert_token(response, scope="rooms:create rooms:list")
+
+
+def test_token_view_omits_scope_when_application_has_none(post, make_application, user, settings):
+    app, secret = make_application(scopes=[])
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com",
+        }
+    )
+    data = assert_token(response, scope=None)
+    assert "scope" not in decode(data["access_token"], settings)
+
+
+def test_token_view_finds_user_by_email_case_insensitively(post, body, user, settings):
+    data = assert_token(post({**body, "scope": "ALICE@Example.COM"}))
+    assert decode(data["access_token"], settings)["sub"] == str(user.pk)
+
+
+def test_token_carries_meet_and_rfc9068_claims(post, body, application, user, settings):
+    before = int(time.time())
+    data = assert_token(post(body))
+    after = int(time.time())
+
+    claims = decode(data["access_token"], settings)
+
+    assert before <= claims["iat"] <= after
+    jti = claims["jti"]
+    assert isinstance(jti, str)
+    assert len(jti) >= 16
+    assert claims == {
+        "iss": "tests",
+        "aud": "https://api.tests.example/",
+        "iat": claims["iat"],
+        "exp": claims["iat"] + 3600,
+        "jti": jti,
+        "sub": str(user.pk),
+        "user_id": str(user.pk),
+        "client_id": application.client_id,
+        "act": {"sub": application.client_id},
+        "delegated": True,
+        "scope": ALL_SCOPES,
+    }
+
+
+def test_token_header_declares_at_jwt_type_and_key_id(post, body, user):
+    data = assert_token(post(body))
+    header = jwt.get_unverified_header(data["access_token"])
+    assert header == {"alg": "HS256", "typ": "at+jwt", "kid": key_id()}
+    assert header["kid"]
+
+
+def test_token_header_uses_configured_key_id(post, body, user, delegation):
+    delegation(KEY_ID="2026-01")
+    data = assert_token(post(body))
+    assert jwt.get_unverified_header(data["access_token"])["kid"] == "2026-01"
+
+
+def test_each_token_has_its_own_jti(post, body, user, settings):
+    first = decode(assert_token(post(body))["access_token"], settings)
+    second = decode(assert_token(post(body))["access_token"], settings)
+    assert first["jti"] != second["jti"]
+
+
+def test_token_lifetime_follows_setting(post, body, user, delegation, settings):
+    delegation(ACCESS_TOKEN_LIFETIME=timedelta(minutes=5))
+    response = post(body)
+    assert response.status_code == 200, response.content
+    assert response.json()["expires_in"] == 300
+    claims = decode(response.json()["access_token"], settings)
+    assert claims["exp"] - claims["iat"] == 300
+
+
+def test_token_view_records_last_use(post, body, application, user):
+    assert application.last_used_at is None
+    before = application.updated_at
+    assert_token(post(body))
+    application.refresh_from_db()
+    assert application.last_used_at is not None
+    assert application.last_used_at >= before
+
+
+def test_token_view_issues_token_in_four_queries(post, body, user, django_assert_num_queries):
+    with django_assert_num_queries(4) as captured:
+        # 1. SELECT the application by client_id (the secret is verified in Python).
+        # 2. SELECT its allowed domains (the default CAN_DELEGATE hook).
+        # 3. SELECT users whose e-mail matches case-insensitively, LIMIT 2 (GET_DELEGATED_USER).
+        # 4. UPDATE the application's last_used_at.
+        response = post(body)
+    assert response.status_code == 200, response.content
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert sql[0].startswith("SELECT") and "client_id" in sql[0]
+    assert sql[1].startswith("SELECT") and "applicationdomain" in sql[1]
+    assert sql[2].startswith("SELECT") and "testapp_user" in sql[2]
+    assert sql[3].startswith("UPDATE") and "last_used_at" in sql[3]
+
+
+# -- the endpoint itself ---------------------------------------------------------------------
+
+
+def test_token_view_answers_404_when_disabled(post, body, user, delegation):
+    delegation(ENABLED=False)
+    response = post(body)
+    assert response.status_code == 404
+    assert "access_token" not in response.json()
+    assert_no_store(response)
+
+
+def test_token_view_answers_404_when_disabled_before_reading_the_body(post, delegation):
+    delegation(ENABLED=False)
+    response = post("{not json", content_type="application/json")
+    assert response.status_code == 404
+
+
+def test_token_view_rejects_get(api_client, token_url):
+    response = api_client.get(token_url)
+    assert_error(response, 405, "invalid_request", 'Method "GET" not allowed.')
+    assert "POST" in response["Allow"]
+
+
+# -- request bodies --------------------------------------------------------------------------
+
+
+def test_token_view_rejects_text_plain(post, body):
+    response = post(urlencode(body), content_type="text/plain")
+    assert_error(
+        response, 415, "invalid_request", 'Unsupported media type "text/plain" in request.'
+    )
+
+
+def test_token_view_rejects_multipart(api_client, token_url, body):
+    response = api_client.post(token_url, body, format="multipart")
+    assert_error(
+        response,
+        415,
+        "invalid_request",
+        f'Unsupported media type "{MULTIPART_CONTENT}; charset=utf-8" in request.',
+    )
+
+
+def test_token_view_rejects_malformed_json(post):
+    response = post('{"grant_type": "client_credentials",', content_type="application/json")
+    assert response.status_code == 400
+    data = response.json()
+    assert set(data) == {"error", "error_description"}
+    assert data["error"] == "invalid_request"
+    assert data["error_description"].startswith("Malformed request body: JSON parse error")
+    assert_no_store(response)
+
+
+@pytest.mark.parametrize("payload", ["[]", '["client_credentials"]', "null", '"scope"', "42"])
+def test_token_view_rejects_json_that_is_not_an_object(post, payload):
+    response = post(payload, content_type="application/json")
+    assert_error(response, 400, "invalid_request", "The request body must be an object.")
+
+
+@pytest.mark.parametrize("name", ["grant_type", "client_id", "client_secret", "scope"])
+@pytest.mark.parametrize("value", [42, True, ["alice@example.com"], {"a": "b"}])
+def test_token_view_rejects_non_string_parameter(post, body, name, value):
+    response = post({**body, name: value})
+    assert_error(response, 400, "invalid_request", f"Invalid parameter: {name}")
+
+
+@pytest.mark.parametrize("name", ["grant_type", "client_id", "client_secret", "scope"])
+def test_token_view_rejects_duplicate_form_parameter(post, body, name):
+    response = post({**body, name: [body[name], body[name]]}, content_type=FORM)
+    assert_error(response, 400, "invalid_request", f"Duplicate parameter: {name}")
+
+
+def test_token_view_names_every_missing_parameter_in_order(post):
+    response = post({})
+    assert_error(
+        response,
+        400,
+        "invalid_request",
+        "Missing parameter: grant_type, client_id, client_secret, scope",
+    )
+
+
+def test_token_view_treats_empty_json_body_as_missing_parameters(post):
+    response = post("", content_type="application/json")
+    assert_error(
+        response,
+        400,
+        "invalid_request",
+        "Missing parameter: grant_type, client_id, client_secret, scope",
+    )
+
+
+def test_token_view_names_missing_parameters(post, body):
+    response = post({"grant_type": "client_credentials", "client_secret": body["client_secret"]})
+    assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
+
+
+def test_token_view_names_missing_form_parameters(post, body):
+    response = post({"client_id": body["client_id"], "scope": "x"}, content_type=FORM)
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t\n", None])
+def test_token_view_counts_blank_parameters_as_missing(post, body, blank):
+    response = post({**body, "client_id": blank, "scope": blank})
+    assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
+
+
+def test_token_view_counts_blank_form_parameters_as_missing(post, body):
+    response = post({**body, "client_secret": " ", "grant_type": ""}, content_type=FORM)
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
+
+
+def test_token_view_rejects_oversized_scope(post, body):
+    response = post({**body, "scope": "alice@example.com " + "rooms:list " * 500})
+    assert_error(response, 400, "invalid_request", "Invalid parameter: scope")
+
+
+@pytest.mark.parametrize("grant_type", ["authorization_code", "password", "CLIENT_CREDENTIALS"])
+def test_token_view_rejects_other_grant_types(post, body, grant_type):
+    response = post({**body, "grant_type": grant_type})
+    assert_error(
+        response,
+        400,
+        "unsupported_grant_type",
+        f'Unsupported grant_type "{grant_type}"; use "client_credentials".',
+    )
+
+
+# -- client authentication -------------------------------------------------------------------
+
+
+def test_token_view_rejects_unknown_client(post, body):
+    response = post({**body, "client_id": "unknown-client"})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert "WWW-Authenticate" not in response
+
+
+def test_token_view_rejects_wrong_secret(post, body, user):
+    response = post({**body, "client_secret": body["client_secret"] + "x"})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert "WWW-Authenticate" not in response
+
+
+def test_token_view_client_id_is_case_sensitive(post, body, user):
+    response = post({**body, "client_id": body["client_id"].swapcase()})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_token_view_treats_overlong_client_id_as_unknown(post, body):
+    response = post({**body, "client_id": "x" * 5000})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_token_view_treats_client_id_with_nul_character_as_unknown(post, body):
+    # PostgreSQL cannot hold NUL in text: the id must never reach the query as is (no 500).
+    response = post({**body, "client_id": body["client_id"] + "\x00"})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_token_view_treats_basic_client_id_with_nul_character_as_unknown(post, application):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=basic(application.client_id + "\x00", application.secret),
+    )
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert response["WWW-Authenticate"] == BASIC_CHALLENGE
+
+
+def test_token_view_treats_overlong_secret_as_wrong(post, body):
+    response = post({**body, "client_secret": "s" * 100_000})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_token_view_rejects_inactive_application(post, make_application, user):
+    app, secret = make_application(is_active=False)
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com",
+        }
+    )
+    assert_error(response, 401, "invalid_client", "Application is inactive")
+    assert "WWW-Authenticate" not in response
+
+
+def test_token_view_hides_inactive_state_from_wrong_secret(post, make_application, user):
+    app, secret = make_application(is_active=False)
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": "wrong-" + secret,
+            "scope": "alice@example.com",
+        }
+    )
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_token_view_checks_credentials_before_scope(post, body):
+    response = post({**body, "client_secret": "wrong", "scope": "not-an-email"})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+# -- HTTP Basic (RFC 6749 §2.3.1) ------------------------------------------------------------
+
+
+def test_token_view_accepts_http_basic(post, application, user):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=basic(application.client_id, application.secret),
+    )
+    assert_token(response)
+
+
+def test_token_view_accepts_http_basic_with_form_body(post, application, user):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        content_type=FORM,
+        HTTP_AUTHORIZATION=basic(application.client_id, application.secret),
+    )
+    assert_token(response)
+
+
+def test_token_view_reads_basic_scheme_case_insensitively(post, application, user):
+    value = basic(application.client_id, application.secret).replace("Basic", "bAsIc")
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=value,
+    )
+    assert_token(response)
+
+
+def test_token_view_form_url_decodes_basic_credentials(post, application, user):
+    Application.objects.filter(pk=application.pk).update(client_id="partner:1 é+x")
+    application.refresh_from_db()
+    application.set_client_secret("p@ss:w rd+x")
+    application.save()
+
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=basic("partner:1 é+x", "p@ss:w rd+x"),
+    )
+    assert_token(response)
+
+
+def test_token_view_refuses_basic_credentials_that_were_not_form_url_encoded(
+    post, application, user
+):
+    application.set_client_secret("p@ss:w rd+x")
+    application.save()
+    raw = f"{application.client_id}:p@ss:w rd+x".encode()
+
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION="Basic " + base64.b64encode(raw).decode(),
+    )
+    # Decoded as form data, "+" is a space: the secret no longer matches.
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert response["WWW-Authenticate"] == BASIC_CHALLENGE
+
+
+def test_token_view_accepts_human_chosen_secret_in_body(post, application, user):
+    application.set_client_secret("p@ss:w rd+x")
+    application.save()
+    assert application.client_secret.startswith("md5$")
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": application.client_id,
+            "client_secret": "p@ss:w rd+x",
+            "scope": "alice@example.com",
+        }
+    )
+    assert_token(response)
+
+
+def test_token_view_challenges_basic_with_unknown_client(post, application):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=basic("unknown-client", application.secret),
+    )
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert response["WWW-Authenticate"] == BASIC_CHALLENGE
+
+
+def test_token_view_challenges_basic_with_wrong_secret(post, application):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=basic(application.client_id, "wrong"),
+    )
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert response["WWW-Authenticate"] == BASIC_CHALLENGE
+
+
+def test_token_view_challenges_basic_with_inactive_application(post, make_application):
+    app, secret = make_application(is_active=False)
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=basic(app.client_id, secret),
+    )
+    assert_error(response, 401, "invalid_client", "Application is inactive")
+    assert response["WWW-Authenticate"] == BASIC_CHALLENGE
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic",
+        "Basic ",
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b":secret-without-id").decode(),
+        "Basic " + base64.b64encode(b"id-without-secret:").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:\xfd").decode(),
+    ],
+    ids=["no-value", "empty", "not-base64", "no-colon", "no-id", "no-secret", "not-utf8"],
+)
+def test_token_view_rejects_malformed_basic_credentials(post, authorization):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com"},
+        HTTP_AUTHORIZATION=authorization,
+    )
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert response["WWW-Authenticate"] == BASIC_CHALLENGE
+
+
+@pytest.mark.parametrize("name", ["client_id", "client_secret"])
+def test_token_view_rejects_basic_together_with_body_credentials(post, body, application, name):
+    response = post(
+        {"grant_type": "client_credentials", "scope": "alice@example.com", name: body[name]},
+        HTTP_AUTHORIZATION=basic(application.client_id, application.secret),
+    )
+    assert_error(
+        response,
+        400,
+        "invalid_request",
+        "Use either HTTP Basic or body parameters to authenticate the client, not both.",
+    )
+
+
+def test_token_view_with_basic_names_only_missing_grant_and_scope(post, application):
+    response = post({}, HTTP_AUTHORIZATION=basic(application.client_id, application.secret))
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, scope")
+
+
+def test_token_view_ignores_bearer_authorization(post, body, user):
+    assert_token(post(body, HTTP_AUTHORIZATION="Bearer some.other.token"))
+
+
+# -- the scope parameter ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "not-an-email",
+        "alice@",
+        "@example.com",
+        "alice@example..com",
+        "rooms:list alice@example.com",
+        "alice@example.com\x00",
+    ],
+)
+def test_token_view_requires_an_email_first_in_scope(post, body, scope):
+    response = post({**body, "scope": scope})
+    assert_error(response, 400, "invalid_request", "Scope should be a valid email address.")
+
+
+def test_token_view_rejects_scope_not_granted_to_application(post, make_application, user):
+    app, secret = make_application(scopes=["rooms:list"])
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com rooms:list rooms:delete Rooms:Create",
+        }
+    )
+    assert_error(
+        response,
+        400,
+        "invalid_scope",
+        "Scope not granted to this application: rooms:delete rooms:create",
+    )
+
+
+def test_token_view_rejects_unknown_scope(post, body, user):
+    response = post({**body, "scope": "alice@example.com admin:everything"})
+    assert_error(
+        response, 400, "invalid_scope", "Scope not granted to this application: admin:everything"
+    )
+
+
+def test_token_view_rejects_malformed_scope_token(post, body, user):
+    response = post({**body, "scope": 'alice@example.com rooms:list "quoted"'})
+    assert_error(response, 400, "invalid_scope", 'Malformed scope: "quoted"')
+
+
+# -- domains ---------------------------------------------------------------------------------
+
+DOMAIN_DENIED = (
+    403,
+    "invalid_scope",
+    "This application is not authorized for this email domain.",
+)
+
+
+@pytest.mark.parametrize(
+    ("domain", "email"),
+    [
+        ("example.org", "bob@example.org"),
+        ("example.org", "bob@EXAMPLE.Org"),
+        ("Example.ORG", "bob@example.org"),
+        ("*.example.org", "bob@team.example.org"),
+        ("*.example.org", "bob@a.b.example.org"),
+        ("bücher.example", "bob@bücher.example"),
+        ("bücher.example", "bob@xn--bcher-kva.example"),
+    ],
+)
+def test_token_view_allows_listed_domain(post, make_application, django_user_model, domain, email):
+    django_user_model.objects.create_user(username="bob", email=email)
+    app, secret = make_application(domains=[domain])
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": email,
+        }
+    )
+    assert_token(response)
+
+
+@pytest.mark.parametrize(
+    ("domain", "email"),
+    [
+        ("example.org", "bob@example.com"),
+        ("example.org", "bob@team.example.org"),
+        ("example.org", "bob@example.org.evil.com"),
+        ("example.org", "bob@evilexample.org"),
+        ("*.example.org", "bob@example.org"),
+        ("*.example.org", "bob@evilexample.org"),
+        ("*.example.org", "bob@example.org.evil.com"),
+    ],
+)
+def test_token_view_rejects_unlisted_domain(
+    post, make_application, django_user_model, domain, email
+):
+    django_user_model.objects.create_user(username="bob", email=email)
+    app, secret = make_application(domains=[domain])
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": email,
+        }
+    )
+    assert_error(response, *DOMAIN_DENIED)
+
+
+def test_token_view_denies_everybody_when_domain_list_is_empty(post, make_application, user):
+    app, secret = make_application(domains=())
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com",
+        }
+    )
+    assert_error(response, *DOMAIN_DENIED)
+
+
+def test_token_view_allows_everybody_with_empty_domain_list_when_configured(
+    post, make_application, user, delegation
+):
+    delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
+    app, secret = make_application(domains=())
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com",
+        }
+    )
+    assert_token(response)
+
+
+def test_token_view_applies_domain_list_even_when_empty_list_allows_all(
+    post, make_application, django_user_model, delegation
+):
+    delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
+    django_user_model.objects.create_user(username="bob", email="bob@other.org")
+    app, secret = make_application(domains=["example.com"])
+    response = post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "bob@other.org",
+        }
+    )
+    assert_error(response, *DOMAIN_DENIED)
+
+
+def test_token_view_checks_domain_before_looking_up_user(post, body):
+    response = post({**body, "scope": "nobody@elsewhere.org"})
+    assert_error(response, *DOMAIN_DENIED)
+
+
+# -- users -----------------------------------------------------------------------------------
+
+
+def test_token_view_rejects_unknown_user(post, body):
+    response = post(body)
+    assert_error(response, 404, "invalid_grant", "User not found.")
+
+
+def test_token_view_rejects_inactive_user(post, body, user):
+    user.is_active = False
+    user.save()
+    response = post(body)
+    assert_error(response, 400, "invalid_grant", "User account is disabled.")
+
+
+def test_token_view_rejects_email_shared_by_several_users(post, body, user, django_user_model):
+    django_user_model.objects.create_user(username="alice2", email="ALICE@example.com")
+    response = post(body)
+    assert_error(response, 409, "invalid_grant", "Several user accounts share this email address.")
+
+
+# -- no-store on every answer ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"grant_type": "password"},
+        {"client_secret": "wrong"},
+        {"scope": "not-an-email"},
+        {"scope": "alice@example.com nope"},
+        {"scope": "alice@elsewhere.org"},
+    ],
+)
+def test_token_view_forbids_caching_of_errors(post, body, overrides):
+    response = post({**body, **overrides})
+    assert response.status_code >= 400
+    assert_no_store(response)
+
+
+# -- client secrets --------------------------------------------------------------------------
+
+
+class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Meet's default hasher (``pbkdf2_sha256$...``) with fewer rounds, to keep tests fast."""
+
+    iterations = 1_000
+
+
+LEGACY_HASHERS = {
+    "md5": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+    "pbkdf2_sha256": [
+        f"{__name__}.QuickPBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ],
+}
+
+
+@pytest.fixture(params=sorted(LEGACY_HASHERS))
+def meet_application(request, settings, application):
+    """``application`` with a 128-character secret hashed by Django, as Meet stores it."""
+    settings.PASSWORD_HASHERS = LEGACY_HASHERS[request.param]
+    secret = get_random_string(128)  # Meet's APPLICATION_CLIENT_SECRET_LENGTH, alphanumeric
+    encoded = make_password(secret)
+    assert encoded.startswith(request.param + "$")
+    Application.objects.filter(pk=application.pk).update(client_secret=encoded)
+    application.refresh_from_db()
+    application.secret = secret
+    application.legacy_hash = encoded
+    return application
+
+
+def test_meet_hashed_secret_verifies_and_is_rehashed_to_fast_form(
+    post, body, meet_application, user
+):
+    response = post(body | {"client_secret": meet_application.secret})
+    assert_token(response)
+
+    meet_application.refresh_from_db()
+    assert meet_application.client_secret.startswith("hmac_sha256$")
+    assert meet_application.client_secret != meet_application.legacy_hash
+    assert_token(post(body | {"client_secret": meet_application.secret}))
+
+
+def test_meet_hashed_secret_is_not_rehashed_on_failure(post, body, meet_application, user):
+    response = post(body | {"client_secret": meet_application.secret[:-1]})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    meet_application.refresh_from_db()
+    assert meet_application.client_secret == meet_application.legacy_hash
+
+
+def test_token_view_refuses_the_stored_legacy_hash_as_secret(post, body, meet_application):
+    response = post(body | {"client_secret": meet_application.legacy_hash})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_token_view_refuses_the_stored_fast_hash_as_secret(post, body, application):
+    application.refresh_from_db()
+    assert application.client_secret.startswith("hmac_sha256$")
+    response = post(body | {"client_secret": application.client_secret})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+
+
+def test_generated_secret_is_stored_in_fast_form_and_never_in_plaintext(application):
+    application.refresh_from_db()
+    assert application.client_secret.startswith("hmac_sha256$")
+    assert application.secret not in application.client_secret
+    assert len(application.secret) >= 43
+
+
+@pytest.fixture
+def fast_verifications(monkeypatch):
+    """Record every call to the constant-time digest comparison."""
+    calls = []
+    original = client_secrets._verify_fast
+
+    def wrapper(secret, encoded):
+        calls.append((secret, encoded))
+        return original(secret, encoded)
+
+    monkeypatch.setattr(client_secrets, "_verify_fast", wrapper)
+    return calls
+
+
+def test_unknown_client_runs_the_same_verification_as_a_wrong_secret(
+    post, body, application, fast_verifications
+):
+    unknown = post({**body, "client_id": "unknown-client", "client_secret": "guess"})
+    assert_error(unknown, 401, *INVALID_CREDENTIALS.values())
+    assert fast_verifications == [("guess", client_secrets._DUMMY_HASH)]
+
+    fast_verifications.clear()
+    wrong = post({**body, "client_secret": "guess"})
+    assert_error(wrong, 401, *INVALID_CREDENTIALS.values())
+    application.refresh_from_db()
+    assert fast_verifications == [("guess", application.client_secret)]
+
+
+def test_overlong_client_id_runs_the_dummy_verification(post, body, fast_verifications):
+    response = post({**body, "client_id": "x" * 500, "client_secret": "guess"})
+    assert_error(response, 401, *INVALID_CREDENTIALS.values())
+    assert fast_verifications == [("guess", client_secrets._DUMMY_HASH)]
+
+
+# -- signals ---------------------------------------------------------------------------------
+
+
+def test_token_view_sends_token_issued(post, body, application, user, receive, settings):
+    calls = receive(token_issued)
+    data = assert_token(post({**body, "scope": "alice@example.com rooms:list"}), "rooms:list")
+
+    assert len(calls) == 1
+    call = calls[0]
+    request = call.pop("request")
+    assert request.method == "POST"
+    assert call == {
+        "sender": Application,
+        "application": application,
+        "user": user,
+        "scopes": ("rooms:list",),
+        "jti": decode(data["access_token"], settings)["jti"],
+    }
+
+
+def test_token_view_sends_no_token_issued_on_failure(post, body, receive):
+    calls = receive(token_issued)
+    post({**body, "client_secret": "wrong"})
+    assert calls == []
+
+
+def _denials(calls):
+    """The recorded calls, each with its request checked and left out."""
+    denials = []
+    for call in calls:
+        call = dict(call)
+        assert call.pop("request") is not None
+        denials.append(call)
+    return denials
+
+
+def test_delegation_denied_reports_unknown_client(post, body, receive):
+    calls = receive(delegation_denied)
+    post({**body, "client_id": "unknown-client"})
+    assert _denials(calls) == [
+        {
+            "sender": Application,
+            "application": None,
+            "email": None,
+            "reason": "invalid_client",
+        }
+    ]
+
+
+def test_delegation_denied_reports_wrong_secret_without_application(post, body, receive):
+    calls = receive(delegation_denied)
+    post({**body, "client_secret": "wrong"})
+    assert _denials(calls) == [
+        {
+            "sender": Application,
+            "application": None,
+            "email": None,
+            "reason": "invalid_client",
+        }
+    ]
+
+
+def test_delegation_denied_reports_inactive_application(post, make_application, receive):
+    app, secret = make_application(is_active=False)
+    calls = receive(delegation_denied)
+    post(
+        {
+            "grant_type": "client_credentials",
+            "client_id": app.client_id,
+            "client_secret": secret,
+            "scope": "alice@example.com",
+        }
+    )
+    assert _denials(calls) == [
+        {
+            "sender": Application,
+            "application": app,
+            "email": None,
+            "reason": "invalid_client",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("scope", "reason"),
+    [
+        ("alice@example.com admin:everything", "invalid_scope"),
+        ("alice@elsewhere.org", "invalid_scope"),
+        ("nobody@example.com", "invalid_grant"),
+    ],
+    ids=["scope-not-granted", "domain-not-allowed", "user-not-found"],
+)
+def test_delegation_denied_reports_refusals_with_reason(
+    post, body, application, receive, scope, reason
+):
+    calls = receive(delegation_denied)
+    post({**body, "scope": scope})
+    assert _denials(calls) == [
+        {
+            "sender": Application,
+            "application": application,
+            "email": scope.split()[0],
+            "reason": reason,
+        }
+    ]
+
+
+def test_delegation_denied_reports_inactive_user(post, body, application, user, receive):
+    user.is_active = False
+    user.save()
+    calls = receive(delegation_denied)
+    post(body)
+    assert _denials(calls) == [
+        {
+            "sender": Application,
+            "application": application,
+            "email": "alice@example.com",
+            "reason": "invalid_grant",
+        }
+    ]
+
+
+def test_delegation_denied_is_not_sent_on_success(post, body, user, receive):
+    calls = receive(delegation_denied)
+    assert_token(post(body))
+    assert calls == []
