@@ -20,16 +20,9 @@ from rest_framework.request import Request
 from .conf import delegation_settings
 from .models import Application
 from .scopes import normalize_scopes
-from .tokens import decode_token
+from .tokens import FOREIGN_TOKEN_ERRORS, WrongTokenType, decode_token
 
 logger = logging.getLogger("django_app_delegation")
-
-#: Failures that mean "not one of our tokens": the next authenticator gets a chance.
-_FOREIGN_TOKEN_ERRORS = (
-    jwt.InvalidSignatureError,
-    jwt.InvalidAlgorithmError,
-    jwt.InvalidKeyError,
-)
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
             return None
         try:
             claims = decode_token(raw)
-        except _FOREIGN_TOKEN_ERRORS:
+        except FOREIGN_TOKEN_ERRORS:
             return None
         except jwt.ExpiredSignatureError:
             self.fail(request, _("Token expired."))
@@ -93,13 +86,12 @@ class DelegatedTokenAuthentication(BaseAuthentication):
             self.fail(request, _("Invalid token."))
         except jwt.MissingRequiredClaimError as exc:
             self.fail(request, _("Invalid token claims: missing %(claim)s.") % {"claim": exc.claim})
+        except WrongTokenType:
+            self.fail(request, _("Invalid token type."))
         except jwt.ImmatureSignatureError:
             self.fail(request, _("Token is not yet valid."))
-        except jwt.DecodeError:
-            # Unparsable, or signature bytes that do not decode: not ours.
-            return None
-        except jwt.InvalidTokenError as exc:
-            self.fail(request, str(exc) if str(exc) else _("Invalid token."))
+        except jwt.InvalidTokenError:
+            self.fail(request, _("Invalid token claims."))
         return self.authenticate_claims(request, raw, claims)
 
     def get_raw_token(self, request: Request) -> str | None:

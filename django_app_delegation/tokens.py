@@ -133,25 +133,54 @@ def required_claims() -> list[str]:
     return sorted(required)
 
 
+#: What decoding raises for a token that is not ours: unparsable, or signed with another key or
+#: algorithm. Anything else raised by :func:`decode_token` concerns a token we signed.
+FOREIGN_TOKEN_ERRORS = (
+    jwt.DecodeError,
+    jwt.InvalidSignatureError,
+    jwt.InvalidAlgorithmError,
+    jwt.InvalidKeyError,
+)
+
+
+class MalformedClaims(jwt.InvalidTokenError):
+    """A token signed with our key whose claims do not parse (``exp`` not a number, say)."""
+
+
 def decode_token(token: str) -> dict[str, Any]:
     """Verify ``token`` and return its claims.
 
-    Raises PyJWT's ``InvalidSignatureError``/``DecodeError``/``InvalidAlgorithmError`` for tokens
-    that are not ours, and other ``InvalidTokenError`` subclasses for our tokens that fail
-    validation (expired, wrong issuer or audience, missing claims, wrong ``typ``).
+    Raises one of :data:`FOREIGN_TOKEN_ERRORS` when the token is not ours, and other
+    ``InvalidTokenError`` subclasses for our tokens that fail validation (expired, wrong issuer or
+    audience, missing or malformed claims, wrong ``typ``).
     """
-    leeway = delegation_settings.LEEWAY
-    decoded = jwt.api_jwt.decode_complete(
-        token,
-        verifying_key(),
-        algorithms=[delegation_settings.ALGORITHM],
-        issuer=delegation_settings.ISSUER or None,
-        audience=delegation_settings.AUDIENCE or None,
-        leeway=leeway.total_seconds() if isinstance(leeway, timedelta) else leeway,
-        options={"require": required_claims(), "verify_iat": True},
-    )
+    key = verifying_key()
+    algorithms = [delegation_settings.ALGORITHM]
+    signed = jwt.api_jws.decode_complete(token, key, algorithms=algorithms)
+    # The signature is ours from here on: every failure is a 401, never a deferral.
     if delegation_settings.VERIFY_TOKEN_TYPE:
-        typ = str(decoded["header"].get("typ", "")).lower()
+        typ = str(signed["header"].get("typ", "")).lower()
         if typ not in (TOKEN_TYPE_HEADER, "application/" + TOKEN_TYPE_HEADER):
             raise WrongTokenType("Invalid token type.")
-    return decoded["payload"]
+    leeway = delegation_settings.LEEWAY
+    try:
+        return jwt.api_jwt.decode_complete(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=delegation_settings.ISSUER or None,
+            audience=delegation_settings.AUDIENCE or None,
+            leeway=leeway.total_seconds() if isinstance(leeway, timedelta) else leeway,
+            options={
+                # Verified above; only the claims are checked here.
+                "verify_signature": False,
+                "verify_exp": True,
+                "verify_nbf": True,
+                "verify_iat": True,
+                "verify_iss": True,
+                "verify_aud": True,
+                "require": required_claims(),
+            },
+        )["payload"]
+    except jwt.DecodeError as exc:
+        raise MalformedClaims(str(exc)) from exc

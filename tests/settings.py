@@ -72,6 +72,28 @@ APP_DELEGATION = {
         "rooms:create": "Create rooms",
         "rooms:update": "Update rooms",
         "rooms:delete": "Delete rooms",
+        "widgets:list": "List widgets",
+        "widgets:retrieve": "Retrieve widgets",
+        "widgets:create": "Create widgets",
+        "widgets:update": "Update widgets",
+        "widgets:delete": "Delete widgets",
+        "notes:list": "List notes",
+        "notes:retrieve": "Retrieve notes",
+        "notes:create": "Create notes",
+    },
+    "RESOURCES": {
+        "widgets": {
+            "MODEL": "testapp.Widget",
+            "SERIALIZER_CLASS": "tests.testapp.delegation.WidgetSerializer",
+            "GET_QUERYSET": "tests.testapp.delegation.get_widget_queryset",
+            "PERFORM_CREATE": "tests.testapp.delegation.create_widget",
+            "PERMISSION_CLASSES": ["tests.testapp.delegation.IsWidgetMember"],
+        },
+        "notes": {
+            "MODEL": "testapp.Note",
+            "SERIALIZER_CLASS": "tests.testapp.delegation.NoteSerializer",
+            "ACTIONS": ["list", "retrieve", "create"],
+        },
     },
 }
 

@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -45,3 +47,29 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.email
+
+
+class Widget(models.Model):
+    """A room-like resource: UUID key, members who may see it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(User, related_name="widgets", blank=True)
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self):
+        return self.name
+
+
+class Note(models.Model):
+    """A resource with an integer key, served with the default hooks."""
+
+    text = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ("id",)
+
+    def __str__(self):
+        return self.text
