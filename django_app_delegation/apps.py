@@ -12,3 +12,9 @@ class AppDelegationConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+
+        try:
+            import drf_spectacular  # noqa: F401
+        except ImportError:  # pragma: no cover - drf-spectacular is optional
+            return
+        from . import schema  # noqa: F401  (registers the OpenAPI extensions)

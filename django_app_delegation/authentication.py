@@ -25,7 +25,7 @@ from .tokens import FOREIGN_TOKEN_ERRORS, WrongTokenType, decode_token
 logger = logging.getLogger("django_app_delegation")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DelegatedToken(Mapping[str, Any]):
     """What ``request.auth`` holds: the verified claims, scopes and the application behind them.
 
@@ -52,6 +52,8 @@ class DelegatedToken(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self.claims)
+
+    __hash__ = object.__hash__
 
 
 class InvalidToken(exceptions.AuthenticationFailed):

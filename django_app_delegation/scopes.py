@@ -30,7 +30,7 @@ def normalize_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
     else:
         return ()
     prefix = delegation_settings.SCOPE_PREFIX
-    prefix = f"{prefix.lower()}:" if prefix else None
+    prefix = f"{prefix.lower().rstrip(':')}:" if prefix else None
     seen: dict[str, None] = {}
     for item in items:
         if not isinstance(item, str):

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "django_app_delegation",
     "tests.testapp",
 ]
@@ -60,6 +61,12 @@ REST_FRAMEWORK = {
         "django_app_delegation.authentication.DelegatedTokenAuthentication",
     ],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Tests API",
+    "POSTPROCESSING_HOOKS": ["django_app_delegation.schema.postprocess_schema"],
 }
 
 APP_DELEGATION = {

@@ -1,0 +1,55 @@
+"""Serializers describing the token endpoint's request and responses (used for the OpenAPI docs).
+
+The endpoint itself parses its parameters by hand (``views.py``) so that every failure maps to
+an RFC 6749 error code; these serializers document the same shapes for integrators.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+OAUTH_ERROR_CODES = (
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "invalid_scope",
+    "unsupported_grant_type",
+)
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    grant_type = serializers.ChoiceField(choices=["client_credentials"])
+    client_id = serializers.CharField(
+        required=False,
+        help_text=_("The application's client id. Omit it when using HTTP Basic."),
+    )
+    client_secret = serializers.CharField(
+        required=False,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text=_("The application's client secret. Omit it when using HTTP Basic."),
+    )
+    scope = serializers.CharField(
+        help_text=_(
+            "The e-mail of the user to act for, optionally followed by space-separated scopes "
+            "to narrow the token (each must be granted to the application). Without scopes, "
+            "the token carries every scope of the application."
+        )
+    )
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    access_token = serializers.CharField(help_text=_("A JWT (RFC 9068) acting as the user."))
+    token_type = serializers.CharField(help_text=_('Always "Bearer" unless configured.'))
+    expires_in = serializers.IntegerField(help_text=_("Lifetime of the token, in seconds."))
+    scope = serializers.CharField(
+        required=False, help_text=_("Space-separated scopes of the token (absent when none).")
+    )
+
+
+class OAuthErrorSerializer(serializers.Serializer):
+    error = serializers.ChoiceField(choices=OAUTH_ERROR_CODES, help_text=_("RFC 6749 §5.2 code."))
+    error_description = serializers.CharField(help_text=_("Human-readable explanation."))
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
