@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -10,8 +11,7 @@ from typing import Any, NoReturn
 import jwt
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Subquery
-from django.db.models.fields.json import JSONField
+from django.db import connections, router
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -54,6 +54,49 @@ class DelegatedToken(Mapping[str, Any]):
         return len(self.claims)
 
     __hash__ = object.__hash__
+
+
+def _load_user_with_application(user_model: Any, pk: Any, client_id: str) -> Any:
+    """Return the user with ``pk`` carrying its token's application columns, or None.
+
+    A hand-written ``LEFT JOIN`` keeps authentication at one query and is several times cheaper
+    to build than the equivalent ORM subqueries (see ``benchmarks/``), on a path every API call
+    takes.
+    """
+    database = router.db_for_read(user_model)
+    connection = connections[database]
+    quote = connection.ops.quote_name
+    meta = Application._meta
+    application_column = {name: quote(meta.get_field(name).column) for name in _APPLICATION_FIELDS}
+    pk_field = user_model._meta.pk
+    if pk_field.get_internal_type() in connection.ops.integer_field_ranges:
+        low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
+        if (low is not None and pk < low) or (high is not None and pk > high):
+            return None
+    # Identifiers come from model metadata, quoted; values are parameters.
+    sql = (
+        "SELECT u.*, "  # noqa: S608
+        f"a.{application_column['id']} AS _delegation_app_id, "
+        f"a.{application_column['is_active']} AS _delegation_app_active, "
+        f"a.{application_column['scopes']} AS _delegation_app_scopes "
+        f"FROM {quote(user_model._meta.db_table)} u "
+        f"LEFT JOIN {quote(meta.db_table)} a ON a.{application_column['client_id']} = %s "
+        f"WHERE u.{quote(pk_field.column)} = %s"
+    )
+    params = [client_id, pk_field.get_db_prep_value(pk, connection)]
+    rows = list(user_model._default_manager.using(database).raw(sql, params))
+    if not rows:
+        return None
+    user = rows[0]
+    if user._delegation_app_id is not None:
+        user._delegation_app_id = meta.pk.to_python(user._delegation_app_id)
+        user._delegation_app_active = bool(user._delegation_app_active)
+        scopes = user._delegation_app_scopes
+        user._delegation_app_scopes = json.loads(scopes) if isinstance(scopes, str) else scopes
+    return user
+
+
+_APPLICATION_FIELDS = ("id", "is_active", "scopes", "client_id")
 
 
 class InvalidToken(exceptions.AuthenticationFailed):
@@ -135,26 +178,21 @@ class DelegatedTokenAuthentication(BaseAuthentication):
     def get_user_and_application(
         self, request: Request, user_id: str, client_id: str
     ) -> tuple[Any, dict[str, Any]]:
+        """Load the user and the application's liveness and scopes in one query."""
         user_model = get_user_model()
         try:
             pk = user_model._meta.pk.to_python(user_id)
         except ValidationError:
             self.fail(request, _("Invalid token claims."))
-        applications = Application.objects.filter(client_id=client_id)
-        user = (
-            user_model._default_manager.filter(pk=pk)
-            .annotate(
-                _delegation_app_id=Subquery(applications.values("id")[:1]),
-                _delegation_app_active=Subquery(applications.values("is_active")[:1]),
-                _delegation_app_scopes=Subquery(
-                    applications.values("scopes")[:1], output_field=JSONField()
-                ),
-            )
-            .first()
-        )
+        user = _load_user_with_application(user_model, pk, client_id)
         if user is None:
             # Failure path only: a second query keeps the application checks first.
-            application = applications.values("id", "is_active", "scopes").first()
+            application = (
+                Application.objects.filter(client_id=client_id)
+                .order_by()
+                .values("id", "is_active", "scopes")
+                .first()
+            )
             self.check_application(request, application)
             self.fail(request, _("User not found."))
         application = {

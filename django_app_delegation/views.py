@@ -179,6 +179,9 @@ class DelegationTokenView(APIView):
         application = None
         if client_secrets.is_plausible_client_id(credentials.client_id):
             application = Application.objects.filter(client_id=credentials.client_id).first()
+            # Case-insensitive collations (MariaDB's default) must not widen the match.
+            if application is not None and application.client_id != credentials.client_id:
+                application = None
         if application is None:
             client_secrets.verify_secret(credentials.client_secret, None)
             raise self.client_error(via_basic=credentials.via_basic)
