@@ -188,6 +188,11 @@ def _check_resources() -> list[CheckMessage]:
                     import_string(path)
                 except ImportError as exc:
                     error(f"{name!r}: PERMISSION_CLASSES cannot be imported: {exc}.", "E004")
+        if "ACTIONS" in options and not options["ACTIONS"]:
+            error(f"{name!r}: ACTIONS must allow at least one action.", "E012")
+        for action, scope in (options.get("SCOPES") or {}).items():
+            if not is_valid_scope_token(scope):
+                error(f"{name!r}: SCOPES[{action!r}] must be one scope name.", "E012")
         unknown = set(options.get("ACTIONS") or ()) - set(ACTIONS)
         unknown |= set(options.get("SCOPES") or {}) - set(ACTIONS)
         if unknown:

@@ -229,6 +229,7 @@ class ResourceProvenance(models.Model):
         on_delete=models.CASCADE,
         related_name="provenances",
         verbose_name=_("application"),
+        db_index=False,  # Covered by the composite index below.
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -237,9 +238,14 @@ class ResourceProvenance(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("user"),
+        db_index=False,  # Covered by the composite index below.
     )
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.CASCADE, related_name="+", verbose_name=_("content type")
+        ContentType,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("content type"),
+        db_index=False,  # Covered by the unique constraint below.
     )
     object_id = models.CharField(_("object id"), max_length=OBJECT_ID_MAX_LENGTH)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -245,6 +245,9 @@ class ResourceAutoSchema(AutoSchema):
         "destroy": "delete",
     }
 
+    def is_excluded(self) -> bool:
+        return self.view.action not in self.view.get_allowed_actions()
+
     def _model_names(self) -> tuple[str, str]:
         meta = self.view.get_model()._meta
         return _camel(meta.verbose_name), _camel(meta.verbose_name_plural)

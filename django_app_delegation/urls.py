@@ -1,15 +1,15 @@
 """URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
 Routes: ``application/token/``, then ``<name>/`` and ``<name>/<lookup>/`` for every entry of
-``APP_DELEGATION["RESOURCES"]`` (known when the URLconf is loaded; each resource's options are
-read at request time).
+``APP_DELEGATION["RESOURCES"]`` (known when the URLconf is loaded; each resource's options,
+including its allowed actions, are read at request time).
 """
 
 from django.urls import URLPattern, path
 
 from .conf import delegation_settings
 from .views import DelegationTokenView
-from .viewsets import ACTIONS, ResourceViewSet
+from .viewsets import ResourceViewSet
 
 app_name = "app_delegation"
 
@@ -25,16 +25,19 @@ DETAIL_ACTIONS = {
 def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> list[URLPattern]:
     """Return the list and detail routes of every configured resource."""
     patterns = []
-    for name, options in (delegation_settings.RESOURCES or {}).items():
-        allowed = set(options.get("ACTIONS") or ACTIONS)
-        for suffix, route, actions in (
-            ("list", f"{name}/", LIST_ACTIONS),
-            ("detail", f"{name}/<str:lookup>/", DETAIL_ACTIONS),
-        ):
-            routed = {method: action for method, action in actions.items() if action in allowed}
-            if routed:
-                view = viewset.as_view(routed, resource_name=name)
-                patterns.append(path(route, view, name=f"{name}-{suffix}"))
+    for name in delegation_settings.RESOURCES or {}:
+        patterns += [
+            path(
+                f"{name}/",
+                viewset.as_view(LIST_ACTIONS, resource_name=name),
+                name=f"{name}-list",
+            ),
+            path(
+                f"{name}/<str:lookup>/",
+                viewset.as_view(DETAIL_ACTIONS, resource_name=name),
+                name=f"{name}-detail",
+            ),
+        ]
     return patterns
 
 

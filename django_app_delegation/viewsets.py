@@ -109,6 +109,17 @@ def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
     return serializer.save()
 
 
+def provenance_object_id(instance: models.Model) -> str:
+    """The primary key of ``instance`` as its database renders it as text (what lookups join on)."""
+    return (
+        type(instance)
+        ._default_manager.filter(pk=instance.pk)
+        .annotate(_provenance_id=Cast("pk", models.CharField()))
+        .values_list("_provenance_id", flat=True)
+        .get()
+    )
+
+
 @dataclass(frozen=True)
 class Resource:
     """One entry of ``RESOURCES``, with its options resolved."""
@@ -183,18 +194,39 @@ class ResourceViewSet(
 
     @cached_property
     def resource(self) -> Resource:
-        if not self.resource_name:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs a resource_name.")
-        return Resource.get(self.resource_name)
+        if self.resource_name:
+            return Resource.get(self.resource_name)
+        return self.get_class_resource()
+
+    def get_class_resource(self) -> Resource:
+        """Describe a subclass configured with DRF class attributes instead of settings."""
+        queryset = getattr(self, "queryset", None)
+        if queryset is None or getattr(self, "serializer_class", None) is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs a resource_name, or queryset and serializer_class."
+            )
+        meta = queryset.model._meta
+        options: dict[str, Any] = {
+            "MODEL": meta.label,
+            "SERIALIZER_CLASS": self.serializer_class,
+            "PERMISSION_CLASSES": list(self.permission_classes),
+            "SCOPES": dict(getattr(self, "scope_map", None) or {}),
+        }
+        return Resource(name=str(meta.verbose_name_plural).replace(" ", "_"), options=options)
 
     @property
     def lookup_field(self) -> str:  # type: ignore[override]
         return self.resource.lookup_field
 
     def get_model(self) -> type[models.Model]:
-        if getattr(self, "queryset", None) is not None:
-            return self.queryset.model
         return self.resource.model
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        """HTTP methods whose action the resource allows now (for ``Allow`` on 405)."""
+        allowed = set(self.get_allowed_actions())
+        action_map = getattr(self, "action_map", None) or {}
+        return [method.upper() for method, action in action_map.items() if action in allowed]
 
     def get_allowed_actions(self) -> tuple[str, ...]:
         return self.resource.actions
@@ -237,7 +269,10 @@ class ResourceViewSet(
 
     def get_queryset(self) -> models.QuerySet:
         model = self.get_model()
-        queryset = model._default_manager.all()
+        base = getattr(self, "queryset", None)
+        queryset = base.all() if base is not None else model._default_manager.all()
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
+            return queryset.none()
         hook = self.resource.get_queryset_hook()
         queryset = hook(
             request=self.request, queryset=queryset, action=self.action, resource=self.resource
@@ -272,15 +307,22 @@ class ResourceViewSet(
         if application_id is None:
             return
         model = type(instance)
-        object_id = (
-            model._default_manager.filter(pk=instance.pk)
-            .annotate(_provenance_id=Cast("pk", models.CharField()))
-            .values_list("_provenance_id", flat=True)
-            .get()
-        )
-        ResourceProvenance.objects.create(
-            application_id=application_id,
-            user=self.request.user if self.request.user.is_authenticated else None,
+        object_id = provenance_object_id(instance)
+        # A record left by an object deleted outside the API must not block (or leak to) this one.
+        ResourceProvenance.objects.update_or_create(
             content_type=ContentType.objects.get_for_model(model),
             object_id=object_id,
+            defaults={
+                "application_id": application_id,
+                "user": self.request.user if self.request.user.is_authenticated else None,
+            },
         )
+
+    def perform_destroy(self, instance: models.Model) -> None:
+        """Delete the object and its provenance record together."""
+        with transaction.atomic():
+            ResourceProvenance.objects.filter(
+                content_type=ContentType.objects.get_for_model(type(instance)),
+                object_id=provenance_object_id(instance),
+            ).delete()
+            instance.delete()

@@ -1,0 +1,165 @@
+"""Projects can subclass the resource viewset and mount it themselves (see viewset_urls.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.testapp.models import Note, Widget
+from tests.viewset_helpers import (
+    NOTE_SCOPES,
+    WIDGET_SCOPES,
+    Partner,
+    provenance_of,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.viewset_urls")]
+
+
+@pytest.fixture
+def partner_a(make_application):
+    return Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_SCOPES)
+
+
+@pytest.fixture
+def partner_b(make_application):
+    return Partner.register(make_application, "Partner B", WIDGET_SCOPES + NOTE_SCOPES)
+
+
+# -- a subclass naming a configured resource ---------------------------------------------------
+
+
+def test_a_subclass_with_resource_name_serves_the_resource_under_its_own_route(partner_a, user):
+    client = partner_a.client()
+
+    created = client.post("/gadgets/", {"name": "Lamp"}, format="json")
+    widget = Widget.objects.get()
+    url = f"/gadgets/{widget.pk}/"
+
+    assert created.status_code == 201
+    assert created.json() == {"id": str(widget.pk), "name": "Lamp"}
+    assert list(widget.members.all()) == [user]
+    assert client.get("/gadgets/").json() == [{"id": str(widget.pk), "name": "Lamp"}]
+    assert client.get(url).json() == {"id": str(widget.pk), "name": "Lamp"}
+    assert client.put(url, {"name": "Desk lamp"}, format="json").json()["name"] == "Desk lamp"
+    assert client.patch(url, {"name": "Floor lamp"}, format="json").json()["name"] == "Floor lamp"
+    assert client.delete(url).status_code == 204
+    assert not Widget.objects.exists()
+
+
+def test_a_subclass_records_provenance_and_applies_the_list_scope(partner_a, partner_b, user):
+    partner_a.client().post("/gadgets/", {"name": "Lamp"}, format="json")
+    widget = Widget.objects.get()
+
+    assert provenance_of(widget).application == partner_a.application
+    assert partner_b.client().get("/gadgets/").json() == []
+    assert partner_b.client().get(f"/gadgets/{widget.pk}/").status_code == 404
+    # The same object through the settings-configured route.
+    assert partner_a.client().get(f"/external-api/v1.0/widgets/{widget.pk}/").status_code == 200
+
+
+def test_a_subclass_checks_the_resources_scopes(partner_a, user):
+    response = partner_a.client(scopes=["widgets:retrieve"]).get("/gadgets/")
+
+    assert response.status_code == 403
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", error="insufficient_scope", scope="widgets:list"'
+    )
+
+
+def test_a_subclass_registered_on_a_drf_router_serves_list_and_detail(partner_a, user):
+    client = partner_a.client()
+
+    created = client.post("/routed-gadgets/", {"name": "Lamp"}, format="json")
+    widget_id = created.json()["id"]
+
+    assert created.status_code == 201
+    assert client.get("/routed-gadgets/").json() == [{"id": widget_id, "name": "Lamp"}]
+    assert client.get(f"/routed-gadgets/{widget_id}/").json() == {"id": widget_id, "name": "Lamp"}
+    assert client.delete(f"/routed-gadgets/{widget_id}/").status_code == 204
+
+
+def test_a_subclass_can_override_a_method(partner_a, user):
+    client = partner_a.client()
+    client.post("/counted-notes/", {"text": "one"}, format="json")
+    client.post("/counted-notes/", {"text": "two"}, format="json")
+
+    response = client.get("/counted-notes/")
+
+    assert response.status_code == 200
+    assert [note["text"] for note in response.json()] == ["one", "two"]
+    assert response["X-Note-Count"] == "2"
+
+
+@pytest.mark.parametrize("resource", ["widgets", "notes"])
+def test_resource_urlpatterns_mounts_every_resource_on_a_subclass(partner_a, user, resource):
+    body = {"name": "Lamp"} if resource == "widgets" else {"text": "memo"}
+    client = partner_a.client()
+
+    created = client.post(f"/tagged/{resource}/", body, format="json")
+    listed = client.get(f"/tagged/{resource}/")
+    detail = client.get(f"/tagged/{resource}/{created.json()['id']}/")
+
+    assert created.status_code == 201
+    assert listed.json() == [created.json()]
+    assert detail.json() == created.json()
+    assert {created["X-Served-By"], listed["X-Served-By"], detail["X-Served-By"]} == {
+        "TaggedViewSet"
+    }
+
+
+def test_a_subclass_mounted_for_every_resource_keeps_each_resources_actions(partner_a, user):
+    client = partner_a.client()
+    note_id = client.post("/tagged/notes/", {"text": "memo"}, format="json").json()["id"]
+
+    response = client.delete(f"/tagged/notes/{note_id}/")
+
+    assert response.status_code == 405
+    assert Note.objects.filter(pk=note_id).exists()
+
+
+# -- a subclass configured like any DRF viewset (no resource_name) -----------------------------
+# The viewset's docstring: "Subclasses may instead set queryset, serializer_class, scope_map and
+# permission_classes like any DRF viewset [...]; provenance and LIST_SCOPE still apply."
+
+
+def test_a_subclass_without_resource_name_creates_lists_and_retrieves(partner_a, user):
+    client = partner_a.client()
+
+    created = client.post("/plain-notes/", {"text": "memo"}, format="json")
+
+    assert created.status_code == 201, created.content
+    note = Note.objects.get()
+    assert created.json() == {"id": note.pk, "text": "memo"}
+    assert client.get("/plain-notes/").json() == [{"id": note.pk, "text": "memo"}]
+    assert client.get(f"/plain-notes/{note.pk}/").json() == {"id": note.pk, "text": "memo"}
+
+
+def test_a_subclass_without_resource_name_applies_its_scope_map(partner_a, user):
+    response = partner_a.client(scopes=["notes:retrieve"]).get("/plain-notes/")
+
+    assert response.status_code == 403
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", error="insufficient_scope", scope="notes:list"'
+    )
+
+
+def test_a_subclass_without_resource_name_applies_its_permission_classes(partner_a, user):
+    client = partner_a.client()
+    created = client.post("/plain-notes/", {"text": "secret plans"}, format="json")
+    assert created.status_code == 201, created.content
+
+    response = client.get(f"/plain-notes/{created.json()['id']}/")
+
+    assert response.status_code == 403
+
+
+def test_a_subclass_without_resource_name_records_provenance_and_applies_the_list_scope(
+    partner_a, partner_b, user
+):
+    created = partner_a.client().post("/plain-notes/", {"text": "memo"}, format="json")
+    assert created.status_code == 201, created.content
+    note = Note.objects.get()
+
+    assert provenance_of(note).application == partner_a.application
+    assert partner_b.client().get("/plain-notes/").json() == []
+    assert partner_b.client().get(f"/plain-notes/{note.pk}/").status_code == 404
