@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo]"
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the package with its test tools
@@ -39,3 +39,30 @@ tox: $(STAMP)  ## the whole matrix: Python 3.11-3.13 x Django 5.2/6.0/6.1, lint,
 
 clean:
 	rm -rf $(VENV) .tox .coverage .pytest_cache build dist *.egg-info
+
+# -- example_project/: La Suite Meet in miniature ------------------------------------------------
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
+MANAGE := $(BIN)/python example_project/manage.py
+# The demo serves Swagger UI's and ReDoc's static files itself (runserver does with DEBUG on).
+DEMO_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
+
+.PHONY: demo demo-check demo-ci test-example test-example-postgres
+
+demo: $(STAMP)  ## one command on a fresh clone: migrate SQLite, demo user and application, run the server
+	$(DEMO_ENV) $(MANAGE) migrate --noinput
+	$(DEMO_ENV) $(MANAGE) demo_setup --base-url http://$(DEMO_HOST):$(DEMO_PORT)
+	$(DEMO_ENV) $(MANAGE) runserver $(DEMO_HOST):$(DEMO_PORT)
+
+demo-check: $(STAMP)  ## run the whole flow against the running demo (DEMO_URL, default http://127.0.0.1:8000)
+	$(BIN)/python example_project/demo_check.py $(ARGS)
+
+demo-ci: $(STAMP)  ## start a throwaway demo server on a free port, run demo-check against it, stop it
+	$(BIN)/python example_project/demo_check.py --serve $(ARGS)
+
+test-example: $(STAMP)  ## the example project's black-box tests (SQLite unless DATABASE_URL is set)
+	cd example_project && $(abspath $(BIN))/python -m pytest $(ARGS)
+
+test-example-postgres: $(STAMP)  ## the example project's tests on the local PostgreSQL
+	cd example_project && DATABASE_URL=postgres://postgres@127.0.0.1:5432/example \
+		$(abspath $(BIN))/python -m pytest $(ARGS)

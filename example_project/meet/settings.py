@@ -1,0 +1,238 @@
+"""Settings of the example project, read from environment variables (12-factor).
+
+Every value has a development default so that ``make demo`` works on a fresh clone; the two
+secrets (``DJANGO_SECRET_KEY``, ``DELEGATION_SIGNING_KEY``) print a warning when they fall back to
+theirs. See ``example_project/README.md`` for the list of variables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+FALSE_VALUES = frozenset({"0", "false", "no", "off", ""})
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return the variable ``name``, or ``default`` when unset or blank."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    value = value.strip().lower()
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise ValueError(f"{name}={value!r} is not a boolean (use true/false, 1/0, yes/no, on/off).")
+
+
+def env_int(name: str, default: int) -> int:
+    value = env_str(name)
+    return default if value is None else int(value)
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in (env_str(name) or default).split(",") if item.strip()]
+
+
+def env_secret(name: str, development_default: str) -> str:
+    """Return the secret ``name``; warn loudly on stderr when the development default is used."""
+    value = env_str(name)
+    if value is not None:
+        return value
+    print(
+        f"WARNING: {name} is not set; using the insecure development default. "
+        f"Set {name} to a random value before exposing this server.",
+        file=sys.stderr,
+    )
+    return development_default
+
+
+# -- Django ---------------------------------------------------------------------------------
+
+SECRET_KEY = env_secret(
+    "DJANGO_SECRET_KEY", "django-insecure-example-project-development-key-do-not-deploy"
+)
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_app_delegation",
+    "users",
+    "rooms",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "meet.urls"
+WSGI_APPLICATION = "meet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "meet" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# SQLite next to manage.py unless DATABASE_URL names PostgreSQL or MariaDB, e.g.
+# postgres://user:password@127.0.0.1:5432/meet or mysql://root@127.0.0.1:3306/meet.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
+    # PyMySQL needs no C compiler or client headers.
+    import pymysql
+
+    pymysql.install_as_MySQLdb()
+
+AUTH_USER_MODEL = "users.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or str(BASE_DIR / "staticfiles")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django_app_delegation": {
+            "handlers": ["console"],
+            "level": env_str("DELEGATION_LOG_LEVEL", "INFO"),
+        },
+        "rooms": {"handlers": ["console"], "level": env_str("DELEGATION_LOG_LEVEL", "INFO")},
+    },
+}
+
+# -- Django REST framework and drf-spectacular ----------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "django_app_delegation.authentication.DelegatedTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Meet External API",
+    "DESCRIPTION": (
+        "Lets registered third-party applications act on behalf of Meet users: an application "
+        "exchanges its client credentials and a user's e-mail for a short-lived access token "
+        "(`POST /external-api/v1.0/application/token/`), then calls the rooms endpoints with "
+        "`Authorization: Bearer <token>`. Each operation needs its scope."
+    ),
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN, no internet.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# -- django-app-delegation, in La Suite Meet's mode ------------------------------------------
+
+ROOM_SCOPES = {
+    "rooms:list": "List the rooms the user has access to.",
+    "rooms:retrieve": "Retrieve a room the user has access to.",
+    "rooms:create": "Create rooms owned by the user.",
+    "rooms:update": "Update rooms the user administers.",
+    "rooms:delete": "Delete rooms the user owns.",
+}
+
+APP_DELEGATION = {
+    "SIGNING_KEY": env_secret(
+        "DELEGATION_SIGNING_KEY",
+        "insecure-development-signing-key-for-the-example-project-only",
+    ),
+    "ISSUER": env_str("DELEGATION_ISSUER", "lasuite-meet"),
+    "AUDIENCE": env_str("DELEGATION_AUDIENCE", "meet-external-api"),
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        seconds=env_int("DELEGATION_ACCESS_TOKEN_LIFETIME_SECONDS", 3600)
+    ),
+    "SCOPES": ROOM_SCOPES,
+    # Meet lets an application without domains act for anybody.
+    "EMPTY_DOMAIN_LIST_ALLOWS_ALL": True,
+    # Provisional (e-mail only) users: off unless the environment turns them on.
+    "ALLOW_USER_CREATION": env_bool("DELEGATION_ALLOW_USER_CREATION", False),
+    # Meet lists every room the delegated user has a role on, whoever created it.
+    "LIST_SCOPE": "user",
+    "RESOURCES": {
+        "rooms": {
+            "MODEL": "rooms.Room",
+            "SERIALIZER_CLASS": "rooms.serializers.RoomSerializer",
+            "GET_QUERYSET": "rooms.delegation.get_queryset",
+            "PERFORM_CREATE": "rooms.delegation.perform_create",
+            "PERMISSION_CLASSES": ["rooms.permissions.RoomPermissions"],
+        },
+    },
+}
+
+# -- La Suite Meet ---------------------------------------------------------------------------
+
+# Front-end base of room links (``url`` in room responses); no ``url`` when unset.
+APPLICATION_BASE_URL = env_str("APPLICATION_BASE_URL")
+# Access level of rooms created through the external API without an explicit one.
+EXTERNAL_API_DEFAULT_ACCESS_LEVEL = env_str("EXTERNAL_API_DEFAULT_ACCESS_LEVEL", "trusted")
+# Whether the external API may create public rooms (ignored when the default is public).
+EXTERNAL_API_ALLOW_PUBLIC_ACCESS = env_bool("EXTERNAL_API_ALLOW_PUBLIC_ACCESS", False)
+
+ROOM_TELEPHONY_ENABLED = env_bool("ROOM_TELEPHONY_ENABLED", False)
+ROOM_TELEPHONY_PIN_LENGTH = env_int("ROOM_TELEPHONY_PIN_LENGTH", 10)
+ROOM_TELEPHONY_PIN_MAX_RETRIES = env_int("ROOM_TELEPHONY_PIN_MAX_RETRIES", 5)
+ROOM_TELEPHONY_PHONE_NUMBER = env_str("ROOM_TELEPHONY_PHONE_NUMBER")
+ROOM_TELEPHONY_DEFAULT_COUNTRY = env_str("ROOM_TELEPHONY_DEFAULT_COUNTRY", "US")

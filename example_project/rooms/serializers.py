@@ -1,0 +1,158 @@
+"""The external API's room representation, with Meet's secure defaults."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import Room, RoomAccessLevel
+
+PUBLISHABLE_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio")
+#: Sizes of the letter groups of generated room names: ``abc-defg-hij``.
+ROOM_SLUG_GROUPS = (3, 4, 3)
+ROOM_SLUG_ATTEMPTS = 5
+
+
+def generate_room_slug() -> str:
+    """Return a random name such as ``abc-defg-hij`` (lowercase ASCII letters)."""
+    return "-".join(
+        "".join(secrets.choice(string.ascii_lowercase) for _index in range(size))
+        for size in ROOM_SLUG_GROUPS
+    )
+
+
+def generate_unused_room_slug() -> str:
+    """Return a generated name that no room's slug uses yet (a clash is very unlikely)."""
+    for _attempt in range(ROOM_SLUG_ATTEMPTS - 1):
+        slug = generate_room_slug()
+        if not Room.objects.filter(slug=slug).exists():
+            return slug
+    return generate_room_slug()
+
+
+class RoomConfigurationSerializer(serializers.Serializer):
+    """Settings every participant of the room sees; unknown keys are refused."""
+
+    can_publish_sources = serializers.ListField(
+        child=serializers.ChoiceField(choices=PUBLISHABLE_SOURCES),
+        required=False,
+        allow_null=True,
+        help_text=_("Sources participants may publish."),
+    )
+    everyone_can_mute = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text=_("Whether any participant may mute the others."),
+    )
+
+    default_error_messages = {
+        "unknown_key": _("Unknown key. Allowed keys: {allowed}."),
+    }
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        errors: dict[str, Any] = {}
+        if isinstance(data, Mapping):
+            allowed = ", ".join(self.fields)
+            message = self.error_messages["unknown_key"].format(allowed=allowed)
+            errors = {str(key): [message] for key in data if key not in self.fields}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = (
+                exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            )
+            raise serializers.ValidationError({**detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return dict(value)
+
+    def to_representation(self, instance: Any) -> Any:
+        # The stored JSON as it is: keys that were never set stay absent.
+        return dict(instance) if isinstance(instance, Mapping) else instance
+
+
+class RoomTelephonySerializer(serializers.Serializer):
+    """How to join the room by phone."""
+
+    enabled = serializers.BooleanField(read_only=True)
+    phone_number = serializers.CharField(read_only=True, allow_null=True)
+    pin_code = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("Null for rooms created without telephony.")
+    )
+    default_country = serializers.CharField(read_only=True, allow_null=True)
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    """A room as integrators see it: no member list, the PIN only inside `telephony`."""
+
+    configuration = RoomConfigurationSerializer(required=False)
+    url = serializers.SerializerMethodField(
+        help_text=_("Link to join the room; present when the service has a base URL.")
+    )
+    telephony = serializers.SerializerMethodField(
+        help_text=_("Present when telephony is enabled on the service.")
+    )
+
+    #: Output fields that only some configurations of the service return.
+    optional_fields = ("url", "telephony")
+
+    class Meta:
+        model = Room
+        fields = ["id", "name", "slug", "access_level", "configuration", "url", "telephony"]
+        read_only_fields = ["id", "name", "slug"]
+
+    def validate_access_level(self, value: str) -> str:
+        if settings.EXTERNAL_API_DEFAULT_ACCESS_LEVEL == RoomAccessLevel.PUBLIC:
+            return value
+        if value == RoomAccessLevel.PUBLIC and not settings.EXTERNAL_API_ALLOW_PUBLIC_ACCESS:
+            raise serializers.ValidationError(_("Public rooms are disabled for the external API."))
+        return value
+
+    def create(self, validated_data: dict[str, Any]) -> Room:
+        # The name is always generated; the model derives the slug from it, so name == slug.
+        return Room.objects.create(
+            name=generate_unused_room_slug(),
+            access_level=validated_data.get(
+                "access_level", settings.EXTERNAL_API_DEFAULT_ACCESS_LEVEL
+            ),
+            configuration=validated_data.get("configuration") or {},
+        )
+
+    def update(self, instance: Room, validated_data: dict[str, Any]) -> Room:
+        for field in ("access_level", "configuration"):
+            if field in validated_data:
+                setattr(instance, field, validated_data[field])
+        instance.save()
+        return instance
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, instance: Room) -> str | None:
+        base_url = settings.APPLICATION_BASE_URL
+        return f"{base_url.rstrip('/')}/{instance.slug}" if base_url else None
+
+    @extend_schema_field(RoomTelephonySerializer)
+    def get_telephony(self, instance: Room) -> dict[str, Any] | None:
+        if not settings.ROOM_TELEPHONY_ENABLED:
+            return None
+        return {
+            "enabled": True,
+            "phone_number": settings.ROOM_TELEPHONY_PHONE_NUMBER,
+            "pin_code": instance.pin_code,
+            "default_country": settings.ROOM_TELEPHONY_DEFAULT_COUNTRY,
+        }
+
+    def to_representation(self, instance: Room) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        # Absent, not null, when the service is not set up for them (as in Meet).
+        for name in self.optional_fields:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data

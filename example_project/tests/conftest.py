@@ -1,0 +1,162 @@
+"""Fixtures of the example project's black-box tests: users, applications, tokens, clients."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from rest_framework.test import APIClient
+
+from django_app_delegation.models import Application
+from rooms.models import ResourceAccess, RoleChoices, Room
+from users.models import User
+
+from .helpers import ALL_SCOPES, TOKEN_URL
+
+
+@pytest.fixture(autouse=True)
+def meet_defaults(settings):
+    """Meet's defaults whatever the environment running the tests says."""
+    settings.APPLICATION_BASE_URL = None
+    settings.EXTERNAL_API_DEFAULT_ACCESS_LEVEL = "trusted"
+    settings.EXTERNAL_API_ALLOW_PUBLIC_ACCESS = False
+    settings.ROOM_TELEPHONY_ENABLED = False
+    settings.ROOM_TELEPHONY_PIN_LENGTH = 10
+    settings.ROOM_TELEPHONY_PIN_MAX_RETRIES = 5
+    settings.ROOM_TELEPHONY_PHONE_NUMBER = None
+    settings.ROOM_TELEPHONY_DEFAULT_COUNTRY = "US"
+    settings.APP_DELEGATION = {**settings.APP_DELEGATION, "ALLOW_USER_CREATION": False}
+    # Users' passwords only; applications' secrets have their own fast hash.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def delegation(settings) -> Callable[..., None]:
+    """Change ``APP_DELEGATION`` keys for one test: ``delegation(ALLOW_USER_CREATION=True)``."""
+
+    def update(**values: Any) -> None:
+        settings.APP_DELEGATION = {**settings.APP_DELEGATION, **values}
+
+    return update
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    def make(email: str = "alice@example.com", **fields: Any) -> User:
+        fields.setdefault("sub", f"sub-{uuid.uuid4().hex}")
+        return User.objects.create_user(email=email, **fields)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user) -> User:
+    """Alice, a Meet user who has logged in (she has a ``sub``)."""
+    return make_user("alice@example.com", sub="alice")
+
+
+@pytest.fixture
+def make_application(db) -> Callable[..., Application]:
+    """Create an application; its plaintext secret is on ``.secret``."""
+
+    def make(
+        *,
+        name: str = "Partner",
+        scopes: list[str] | None = None,
+        domains: tuple[str, ...] = (),
+        is_active: bool = True,
+    ) -> Application:
+        application, secret = Application.objects.create_application(
+            name=name,
+            scopes=ALL_SCOPES if scopes is None else scopes,
+            domains=domains,
+            is_active=is_active,
+        )
+        application.secret = secret
+        return application
+
+    return make
+
+
+@pytest.fixture
+def application(make_application) -> Application:
+    """An active application with every room scope and no domain list (Meet: anybody)."""
+    return make_application()
+
+
+@pytest.fixture
+def request_token(api_client) -> Callable[..., Any]:
+    """POST a token request with body credentials (JSON, or ``format="form"``)."""
+
+    def post(application: Application, scope: str = "alice@example.com", **overrides: Any):
+        body = {
+            "grant_type": "client_credentials",
+            "client_id": application.client_id,
+            "client_secret": application.secret,
+            "scope": scope,
+        }
+        fmt = overrides.pop("format", "json")
+        body.update(overrides)
+        body = {k: v for k, v in body.items() if v is not None}
+        if fmt == "form":
+            return api_client.post(
+                TOKEN_URL, urlencode(body), content_type="application/x-www-form-urlencoded"
+            )
+        return api_client.post(TOKEN_URL, body, format=fmt)
+
+    return post
+
+
+@pytest.fixture
+def get_token(request_token) -> Callable[..., str]:
+    def get(application: Application, email: str = "alice@example.com") -> str:
+        response = request_token(application, email)
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
+
+    return get
+
+
+@pytest.fixture
+def client_for(make_application, get_token) -> Callable[..., APIClient]:
+    """An API client acting for ``user`` through a fresh application with ``scopes``."""
+
+    def make(user: User, scopes: list[str] | None = None) -> APIClient:
+        application = make_application(name=f"App {uuid.uuid4().hex[:8]}", scopes=scopes)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {get_token(application, user.email)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def alice(client_for, user) -> APIClient:
+    """Alice's client, with every room scope."""
+    return client_for(user)
+
+
+@pytest.fixture
+def make_room(db) -> Callable[..., Room]:
+    """A room created outside the API, with ``{user: role}`` accesses."""
+
+    def make(name: str = "Team meeting", accesses: dict[User, str] | None = None, **fields: Any):
+        room = Room.objects.create(name=name, **fields)
+        for member, role in (accesses or {}).items():
+            ResourceAccess.objects.create(room=room, user=member, role=role)
+        return room
+
+    return make
+
+
+@pytest.fixture
+def alices_room(make_room, user) -> Room:
+    return make_room("Alice's room", {user: RoleChoices.OWNER})
