@@ -47,7 +47,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 # The demo serves Swagger UI's and ReDoc's static files itself (runserver does with DEBUG on).
 DEMO_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 
-.PHONY: demo demo-check demo-ci test-example test-example-postgres
+.PHONY: demo demo-check demo-ci test-example test-example-postgres schema schema-check
 
 demo: $(STAMP)  ## one command on a fresh clone: migrate SQLite, demo user and application, run the server
 	$(DEMO_ENV) $(MANAGE) migrate --noinput
@@ -66,3 +66,9 @@ test-example: $(STAMP)  ## the example project's black-box tests (SQLite unless 
 test-example-postgres: $(STAMP)  ## the example project's tests on the local PostgreSQL
 	cd example_project && DATABASE_URL=postgres://postgres@127.0.0.1:5432/example \
 		$(abspath $(BIN))/python -m pytest $(ARGS)
+
+schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI file) and validate it
+	$(MANAGE) spectacular --validate --fail-on-warn --file example_project/openapi.yaml
+
+schema-check: $(STAMP)  ## validate the example project's OpenAPI schema (fails on any warning)
+	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null

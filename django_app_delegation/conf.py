@@ -68,8 +68,11 @@ DEFAULTS: dict[str, Any] = {
     "AUTHENTICATION_CLASSES": (
         "django_app_delegation.authentication.DelegatedTokenAuthentication",
     ),
-    # Pagination class of the resource viewset (None: REST_FRAMEWORK's default).
-    "PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # Pagination class of the resource viewset (None: REST_FRAMEWORK's default), and the page
+    # sizes of the default one (``?page_size=`` up to MAX_PAGE_SIZE).
+    "PAGINATION_CLASS": "django_app_delegation.pagination.ResourcePagination",
+    "PAGE_SIZE": 20,
+    "MAX_PAGE_SIZE": 100,
 }
 
 #: Settings holding a dotted path (or a callable) resolved on first use.

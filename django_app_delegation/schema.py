@@ -233,6 +233,18 @@ WWW_AUTHENTICATE = OpenApiParameter(
 )
 
 
+#: DRF validation errors: field names map to messages, or to nested errors for nested fields.
+VALIDATION_ERROR_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string"}},
+            {"type": "object", "additionalProperties": {}},
+        ]
+    },
+}
+
+
 class ResourceAutoSchema(AutoSchema):
     """Operation ids (``listRooms``, ``createRoom``...), tags and error responses of a resource."""
 
@@ -260,12 +272,25 @@ class ResourceAutoSchema(AutoSchema):
     def get_tags(self) -> list[str]:
         return [capfirst(str(self.view.get_model()._meta.verbose_name_plural))]
 
+    summaries = {
+        "list": "List the {plural} the token may reach",
+        "create": "Create a {singular} acting as the token's user",
+        "retrieve": "Retrieve a {singular}",
+        "update": "Replace a {singular}",
+        "partial_update": "Update some fields of a {singular}",
+        "destroy": "Delete a {singular}",
+    }
+
+    def get_summary(self) -> str:
+        meta = self.view.get_model()._meta
+        return self.summaries[self.view.action].format(
+            singular=meta.verbose_name, plural=meta.verbose_name_plural
+        )
+
     def get_description(self) -> str:
+        # Not the view's docstring: that is written for developers, not integrators.
         scopes = required_scopes(self)
-        description = super().get_description() or ""
-        if scopes:
-            description = f"Requires the `{' '.join(scopes)}` scope. {description}".strip()
-        return description
+        return f"Requires the `{' '.join(scopes)}` scope." if scopes else ""
 
     def get_override_parameters(self) -> list[Any]:
         return [*super().get_override_parameters(), WWW_AUTHENTICATE]
@@ -277,24 +302,14 @@ class ResourceAutoSchema(AutoSchema):
             "403": "The token lacks the scope, or the user may not act on this object.",
         }
         if self.view.action in ("create", "update", "partial_update"):
-            errors["400"] = "Invalid input: field names map to lists of messages."
+            errors["400"] = "Invalid input: field names map to messages (or nested errors)."
         if self.view.action in ("retrieve", "update", "partial_update", "destroy"):
             errors["404"] = "No such object, or not one this application may reach."
         for code, description in errors.items():
             if code == "400":
                 response = {
                     "description": description,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "additionalProperties": {
-                                    "type": "array",
-                                    "items": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
+                    "content": {"application/json": {"schema": VALIDATION_ERROR_SCHEMA}},
                 }
             else:
                 response = self._get_response_for_code(ErrorDetailSerializer, code)

@@ -1,6 +1,6 @@
 """URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
-Routes: ``application/token/``, then ``<name>/`` and ``<name>/<lookup>/`` for every entry of
+Routes: ``application/token/``, then ``<name>/`` and ``<name>/<id>/`` for every entry of
 ``APP_DELEGATION["RESOURCES"]`` (known when the URLconf is loaded; each resource's options,
 including its allowed actions, are read at request time).
 """
@@ -9,7 +9,7 @@ from django.urls import URLPattern, path
 
 from .conf import delegation_settings
 from .views import DelegationTokenView
-from .viewsets import ResourceViewSet
+from .viewsets import ResourceViewSet, lookup_url_kwarg
 
 app_name = "app_delegation"
 
@@ -25,7 +25,8 @@ DETAIL_ACTIONS = {
 def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> list[URLPattern]:
     """Return the list and detail routes of every configured resource."""
     patterns = []
-    for name in delegation_settings.RESOURCES or {}:
+    for name, options in (delegation_settings.RESOURCES or {}).items():
+        kwarg = lookup_url_kwarg(options.get("LOOKUP_FIELD") or "pk")
         patterns += [
             path(
                 f"{name}/",
@@ -33,7 +34,7 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
                 name=f"{name}-list",
             ),
             path(
-                f"{name}/<str:lookup>/",
+                f"{name}/<{kwarg}>/",
                 viewset.as_view(DETAIL_ACTIONS, resource_name=name),
                 name=f"{name}-detail",
             ),

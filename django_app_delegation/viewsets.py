@@ -30,6 +30,10 @@ Resource options (all read at request time):
     hook ``(*, request, serializer, resource, **kwargs) -> instance``: saves a new object (make
     the user its owner, say). The default is ``serializer.save()``. It runs in the transaction
     that records the object's provenance.
+``PERFORM_UPDATE`` / ``PERFORM_DESTROY``
+    hooks ``(*, request, serializer, resource, **kwargs)`` and ``(*, request, instance,
+    resource, **kwargs)``; the defaults save and delete. Deletion runs in the transaction that
+    removes the provenance record.
 ``PERMISSION_CLASSES``
     object-permission classes added after authentication and scope checks.
 ``ACTIONS``
@@ -81,6 +85,8 @@ RESOURCE_OPTIONS = frozenset(
         "SERIALIZER_CLASS",
         "GET_QUERYSET",
         "PERFORM_CREATE",
+        "PERFORM_UPDATE",
+        "PERFORM_DESTROY",
         "PERMISSION_CLASSES",
         "ACTIONS",
         "LOOKUP_FIELD",
@@ -107,6 +113,21 @@ def get_queryset(*, request: Request, queryset: models.QuerySet, **kwargs: Any) 
 def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
     """Default ``PERFORM_CREATE``: ``serializer.save()``."""
     return serializer.save()
+
+
+def perform_update(*, serializer: Any, **kwargs: Any) -> Any:
+    """Default ``PERFORM_UPDATE``: ``serializer.save()``."""
+    return serializer.save()
+
+
+def perform_destroy(*, instance: models.Model, **kwargs: Any) -> None:
+    """Default ``PERFORM_DESTROY``: ``instance.delete()``."""
+    instance.delete()
+
+
+def lookup_url_kwarg(lookup_field: str) -> str:
+    """Name of the URL's identifier: ``id`` for the primary key, else the lookup field."""
+    return "id" if lookup_field == "pk" else lookup_field
 
 
 def provenance_object_id(instance: models.Model) -> str:
@@ -170,6 +191,29 @@ class Resource:
     def perform_create_hook(self) -> Any:
         return _load(self.options.get("PERFORM_CREATE") or perform_create)
 
+    def perform_update_hook(self) -> Any:
+        return _load(self.options.get("PERFORM_UPDATE") or perform_update)
+
+    def perform_destroy_hook(self) -> Any:
+        return _load(self.options.get("PERFORM_DESTROY") or perform_destroy)
+
+
+class _per_instance:  # Lower-case: used as a decorator, like ``property``.
+    """A property computed on instances that reads as ``class_value`` on the class.
+
+    DRF routers read ``lookup_field`` and ``lookup_url_kwarg`` from the class to build routes.
+    """
+
+    def __init__(self, *, class_value: str) -> None:
+        self.class_value = class_value
+
+    def __call__(self, func: Any) -> _per_instance:
+        self.func = func
+        return self
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        return self.class_value if instance is None else self.func(instance)
+
 
 class ResourceViewSet(
     mixins.ListModelMixin,
@@ -188,7 +232,6 @@ class ResourceViewSet(
     """
 
     resource_name: str | None = None
-    lookup_url_kwarg = "lookup"
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -214,9 +257,18 @@ class ResourceViewSet(
         }
         return Resource(name=str(meta.verbose_name_plural).replace(" ", "_"), options=options)
 
-    @property
-    def lookup_field(self) -> str:  # type: ignore[override]
+    @_per_instance(class_value="pk")
+    def lookup_field(self) -> str:
         return self.resource.lookup_field
+
+    @_per_instance(class_value="id")
+    def lookup_url_kwarg(self) -> str:
+        expected = lookup_url_kwarg(self.lookup_field)
+        kwargs = getattr(self, "kwargs", None) or {}
+        if expected not in kwargs and len(kwargs) == 1:
+            # Routed before LOOKUP_FIELD changed: the route's only identifier is the one.
+            return next(iter(kwargs))
+        return expected
 
     def get_model(self) -> type[models.Model]:
         return self.resource.model
@@ -318,11 +370,16 @@ class ResourceViewSet(
             },
         )
 
+    def perform_update(self, serializer: Any) -> None:
+        hook = self.resource.perform_update_hook()
+        hook(request=self.request, serializer=serializer, resource=self.resource)
+
     def perform_destroy(self, instance: models.Model) -> None:
-        """Delete the object and its provenance record together."""
+        """Delete the object (through the hook) and its provenance record together."""
+        hook = self.resource.perform_destroy_hook()
         with transaction.atomic():
             ResourceProvenance.objects.filter(
                 content_type=ContentType.objects.get_for_model(type(instance)),
                 object_id=provenance_object_id(instance),
             ).delete()
-            instance.delete()
+            hook(request=self.request, instance=instance, resource=self.resource)

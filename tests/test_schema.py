@@ -60,15 +60,15 @@ def test_bearer_scheme_is_a_jwt(schema):
     [
         ("/external-api/v1.0/widgets/", "get", "listWidgets", "widgets:list"),
         ("/external-api/v1.0/widgets/", "post", "createWidget", "widgets:create"),
-        ("/external-api/v1.0/widgets/{lookup}/", "get", "retrieveWidget", "widgets:retrieve"),
-        ("/external-api/v1.0/widgets/{lookup}/", "put", "updateWidget", "widgets:update"),
+        ("/external-api/v1.0/widgets/{id}/", "get", "retrieveWidget", "widgets:retrieve"),
+        ("/external-api/v1.0/widgets/{id}/", "put", "updateWidget", "widgets:update"),
         (
-            "/external-api/v1.0/widgets/{lookup}/",
+            "/external-api/v1.0/widgets/{id}/",
             "patch",
             "partialUpdateWidget",
             "widgets:update",
         ),
-        ("/external-api/v1.0/widgets/{lookup}/", "delete", "deleteWidget", "widgets:delete"),
+        ("/external-api/v1.0/widgets/{id}/", "delete", "deleteWidget", "widgets:delete"),
     ],
 )
 def test_resource_operations_are_named_and_require_their_scope(
@@ -83,7 +83,7 @@ def test_resource_operations_are_named_and_require_their_scope(
 
 
 def test_resource_operations_document_their_errors_and_challenges(schema):
-    detail = schema["paths"]["/external-api/v1.0/widgets/{lookup}/"]
+    detail = schema["paths"]["/external-api/v1.0/widgets/{id}/"]
     assert {"401", "403", "404"} <= set(detail["get"]["responses"])
     assert {"400", "401", "403", "404"} <= set(detail["put"]["responses"])
     listing = schema["paths"]["/external-api/v1.0/widgets/"]["get"]["responses"]
@@ -93,7 +93,7 @@ def test_resource_operations_document_their_errors_and_challenges(schema):
 
 
 def test_actions_a_resource_does_not_allow_are_not_documented(schema):
-    notes_detail = schema["paths"]["/external-api/v1.0/notes/{lookup}/"]
+    notes_detail = schema["paths"]["/external-api/v1.0/notes/{id}/"]
     assert set(notes_detail) - {"parameters"} == {"get"}
 
 

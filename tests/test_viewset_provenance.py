@@ -77,7 +77,7 @@ def outside_widget(name, *members):
 
 def names(response):
     assert response.status_code == 200, response.content
-    return [item.get("name", item.get("text")) for item in response.json()]
+    return [item.get("name", item.get("text")) for item in response.json()["results"]]
 
 
 # -- provenance records ------------------------------------------------------------------------

@@ -38,7 +38,7 @@ def test_a_subclass_with_resource_name_serves_the_resource_under_its_own_route(p
     assert created.status_code == 201
     assert created.json() == {"id": str(widget.pk), "name": "Lamp"}
     assert list(widget.members.all()) == [user]
-    assert client.get("/gadgets/").json() == [{"id": str(widget.pk), "name": "Lamp"}]
+    assert client.get("/gadgets/").json()["results"] == [{"id": str(widget.pk), "name": "Lamp"}]
     assert client.get(url).json() == {"id": str(widget.pk), "name": "Lamp"}
     assert client.put(url, {"name": "Desk lamp"}, format="json").json()["name"] == "Desk lamp"
     assert client.patch(url, {"name": "Floor lamp"}, format="json").json()["name"] == "Floor lamp"
@@ -51,7 +51,7 @@ def test_a_subclass_records_provenance_and_applies_the_list_scope(partner_a, par
     widget = Widget.objects.get()
 
     assert provenance_of(widget).application == partner_a.application
-    assert partner_b.client().get("/gadgets/").json() == []
+    assert partner_b.client().get("/gadgets/").json()["results"] == []
     assert partner_b.client().get(f"/gadgets/{widget.pk}/").status_code == 404
     # The same object through the settings-configured route.
     assert partner_a.client().get(f"/external-api/v1.0/widgets/{widget.pk}/").status_code == 200
@@ -73,7 +73,7 @@ def test_a_subclass_registered_on_a_drf_router_serves_list_and_detail(partner_a,
     widget_id = created.json()["id"]
 
     assert created.status_code == 201
-    assert client.get("/routed-gadgets/").json() == [{"id": widget_id, "name": "Lamp"}]
+    assert client.get("/routed-gadgets/").json()["results"] == [{"id": widget_id, "name": "Lamp"}]
     assert client.get(f"/routed-gadgets/{widget_id}/").json() == {"id": widget_id, "name": "Lamp"}
     assert client.delete(f"/routed-gadgets/{widget_id}/").status_code == 204
 
@@ -86,7 +86,7 @@ def test_a_subclass_can_override_a_method(partner_a, user):
     response = client.get("/counted-notes/")
 
     assert response.status_code == 200
-    assert [note["text"] for note in response.json()] == ["one", "two"]
+    assert [note["text"] for note in response.json()["results"]] == ["one", "two"]
     assert response["X-Note-Count"] == "2"
 
 
@@ -100,7 +100,7 @@ def test_resource_urlpatterns_mounts_every_resource_on_a_subclass(partner_a, use
     detail = client.get(f"/tagged/{resource}/{created.json()['id']}/")
 
     assert created.status_code == 201
-    assert listed.json() == [created.json()]
+    assert listed.json()["results"] == [created.json()]
     assert detail.json() == created.json()
     assert {created["X-Served-By"], listed["X-Served-By"], detail["X-Served-By"]} == {
         "TaggedViewSet"
@@ -130,7 +130,7 @@ def test_a_subclass_without_resource_name_creates_lists_and_retrieves(partner_a,
     assert created.status_code == 201, created.content
     note = Note.objects.get()
     assert created.json() == {"id": note.pk, "text": "memo"}
-    assert client.get("/plain-notes/").json() == [{"id": note.pk, "text": "memo"}]
+    assert client.get("/plain-notes/").json()["results"] == [{"id": note.pk, "text": "memo"}]
     assert client.get(f"/plain-notes/{note.pk}/").json() == {"id": note.pk, "text": "memo"}
 
 
@@ -161,5 +161,5 @@ def test_a_subclass_without_resource_name_records_provenance_and_applies_the_lis
     note = Note.objects.get()
 
     assert provenance_of(note).application == partner_a.application
-    assert partner_b.client().get("/plain-notes/").json() == []
+    assert partner_b.client().get("/plain-notes/").json()["results"] == []
     assert partner_b.client().get(f"/plain-notes/{note.pk}/").status_code == 404

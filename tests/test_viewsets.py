@@ -286,7 +286,7 @@ def test_list_answers_the_callers_widgets_ordered_by_the_model(partner, user):
     response = client.get(WIDGETS)
 
     assert response.status_code == 200
-    assert response.json() == [
+    assert response.json()["results"] == [
         {"id": ids["Chair"], "name": "Chair"},
         {"id": ids["Desk"], "name": "Desk"},
         {"id": ids["Lamp"], "name": "Lamp"},
@@ -340,7 +340,7 @@ def test_a_deleted_widget_is_gone_for_its_creator(partner, lamp):
     client.delete(widget_url(lamp))
 
     assert client.get(widget_url(lamp)).status_code == 404
-    assert client.get(WIDGETS).json() == []
+    assert client.get(WIDGETS).json()["results"] == []
 
 
 # -- object-level rules ------------------------------------------------------------------------
@@ -364,7 +364,7 @@ def test_a_widget_the_user_is_not_a_member_of_is_403_on_every_detail_action(
     assert [r.status_code for r in responses] == [403, 403, 403, 403]
     assert responses[0].json() == {"detail": "You do not have permission to perform this action."}
     assert Widget.objects.get().name == "Bob's"
-    assert client.get(WIDGETS).json() == []
+    assert client.get(WIDGETS).json()["results"] == []
 
 
 def test_an_unknown_widget_id_is_404(partner, user):
@@ -479,7 +479,7 @@ def test_lookup_field_is_read_at_request_time(partner, memo, resource_options):
 def test_pagination_class_is_read_at_request_time(partner, memo, delegation):
     client = partner.client()
     client.post(NOTES, {"text": "second"}, format="json")
-    assert [note["text"] for note in client.get(NOTES).json()] == ["memo", "second"]
+    assert [note["text"] for note in client.get(NOTES).json()["results"]] == ["memo", "second"]
 
     delegation(PAGINATION_CLASS="rest_framework.pagination.LimitOffsetPagination")
 

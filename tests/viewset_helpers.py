@@ -215,3 +215,20 @@ class PlainNoteViewSet(ResourceViewSet):
     serializer_class = NoteSerializer
     scope_map = {"list": "notes:list", "retrieve": "notes:retrieve", "create": "notes:create"}
     permission_classes = [RefuseSecretNotes]
+
+
+# Update and destroy hooks ------------------------------------------------------------------------
+
+AUDIT: list[tuple[str, Any]] = []
+
+
+def audited_update(*, request: Any, serializer: Any, resource: Any, **kwargs: Any) -> Any:
+    """A PERFORM_UPDATE hook recording who changed what."""
+    instance = serializer.save()
+    AUDIT.append(("update", (resource.name, request.user.email, instance.name)))
+    return instance
+
+
+def refuse_destroy(*, instance: Any, **kwargs: Any) -> None:
+    """A PERFORM_DESTROY hook enforcing a host rule (Meet: keep at least one owner)."""
+    raise exceptions.PermissionDenied("This widget must be kept.")

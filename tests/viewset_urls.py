@@ -17,11 +17,11 @@ router.register("routed-gadgets", GadgetViewSet, basename="routed-gadgets")
 urlpatterns = [
     path("external-api/v1.0/", include("django_app_delegation.urls")),
     path("gadgets/", GadgetViewSet.as_view({**LIST_ACTIONS}), name="gadgets-list"),
-    path("gadgets/<str:lookup>/", GadgetViewSet.as_view({**DETAIL_ACTIONS}), name="gadgets-detail"),
+    path("gadgets/<str:id>/", GadgetViewSet.as_view({**DETAIL_ACTIONS}), name="gadgets-detail"),
     path("counted-notes/", CountedNoteViewSet.as_view({**LIST_ACTIONS}), name="counted-notes-list"),
     path("plain-notes/", PlainNoteViewSet.as_view({**LIST_ACTIONS}), name="plain-notes-list"),
     path(
-        "plain-notes/<str:lookup>/",
+        "plain-notes/<str:id>/",
         PlainNoteViewSet.as_view({"get": "retrieve"}),
         name="plain-notes-detail",
     ),

@@ -182,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Enum components, then the delegation flow and the scope table from APP_DELEGATION.
+    "POSTPROCESSING_HOOKS": ["django_app_delegation.schema.postprocess_schema"],
 }
 
 # -- django-app-delegation, in La Suite Meet's mode ------------------------------------------

@@ -41,7 +41,7 @@ def test_schema_describes_the_token_and_rooms_endpoints(client, db):
     assert response.status_code == 200
     schema = json.loads(response.content)
     assert schema["info"]["title"] == "Meet External API"
-    assert {TOKEN_URL, ROOMS_URL, ROOMS_URL + "{lookup}/"} <= set(schema["paths"])
+    assert {TOKEN_URL, ROOMS_URL, ROOMS_URL + "{id}/"} <= set(schema["paths"])
 
 
 def test_schema_documents_url_and_telephony_as_optional_output(client, db):
