@@ -27,6 +27,17 @@ def delegation(settings):
 
 
 @pytest.fixture
+def resource_options(settings, delegation):
+    """Update one resource's options for one test: ``resource_options("notes", ACTIONS=[...])``."""
+
+    def update(name, **options):
+        resources = settings.APP_DELEGATION["RESOURCES"]
+        delegation(RESOURCES={**resources, name: {**resources[name], **options}})
+
+    return update
+
+
+@pytest.fixture
 def make_application(db):
     def make(*, name="Partner", scopes=None, domains=("example.com",), is_active=True):
         return Application.objects.create_application(

@@ -13,15 +13,6 @@ def partner(make_application):
 
 
 @pytest.fixture
-def resource_options(settings, delegation):
-    def update(name, **options):
-        resources = settings.APP_DELEGATION["RESOURCES"]
-        delegation(RESOURCES={**resources, name: {**resources[name], **options}})
-
-    return update
-
-
-@pytest.fixture
 def widgets(partner, user):
     client = partner.client()
     for index in range(5):

@@ -47,15 +47,6 @@ def bob(django_user_model):
     )
 
 
-@pytest.fixture
-def resource_options(settings, delegation):
-    def update(name, **options):
-        resources = settings.APP_DELEGATION["RESOURCES"]
-        delegation(RESOURCES={**resources, name: {**resources[name], **options}})
-
-    return update
-
-
 def create_widget(partner, name, email="alice@example.com"):
     response = partner.client(email).post(WIDGETS, {"name": name}, format="json")
     assert response.status_code == 201, response.content

@@ -33,17 +33,6 @@ def partner(make_application):
 
 
 @pytest.fixture
-def resource_options(settings, delegation):
-    """Update one resource's options for one test: ``resource_options("notes", ACTIONS=[...])``."""
-
-    def update(name, **options):
-        resources = settings.APP_DELEGATION["RESOURCES"]
-        delegation(RESOURCES={**resources, name: {**resources[name], **options}})
-
-    return update
-
-
-@pytest.fixture
 def vocabulary(settings, delegation):
     """Add scopes to the ``SCOPES`` vocabulary (before registering applications that hold them)."""
 
