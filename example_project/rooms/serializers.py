@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from .models import Room, RoomAccessLevel
@@ -90,6 +90,47 @@ class RoomTelephonySerializer(serializers.Serializer):
     default_country = serializers.CharField(read_only=True, allow_null=True)
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("emptyBody", summary="Meet's defaults", value={}, request_only=True),
+        OpenApiExample(
+            "withAccessLevel",
+            summary="Restricted: only invited participants skip the lobby",
+            value={"access_level": "restricted"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "withConfiguration",
+            summary="Everyone can mute; camera and microphone only",
+            value={
+                "configuration": {
+                    "everyone_can_mute": True,
+                    "can_publish_sources": ["camera", "microphone"],
+                }
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "room",
+            summary="A room with telephony and a base URL configured",
+            value={
+                "id": "7d6f1b5e-3c1a-4f4e-9a51-2c0f3b8f9d10",
+                "name": "abc-defg-hij",
+                "slug": "abc-defg-hij",
+                "access_level": "trusted",
+                "configuration": {"everyone_can_mute": True},
+                "url": "https://meet.example.org/abc-defg-hij",
+                "telephony": {
+                    "enabled": True,
+                    "phone_number": "+33 1 23 45 67 89",
+                    "pin_code": "0123456789",
+                    "default_country": "FR",
+                },
+            },
+            response_only=True,
+        ),
+    ]
+)
 class RoomSerializer(serializers.ModelSerializer):
     """A room as integrators see it: no member list, the PIN only inside `telephony`."""
 
