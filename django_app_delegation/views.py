@@ -68,6 +68,9 @@ class DelegationTokenView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, FormParser]
     renderer_classes = [JSONRenderer]
+    # What the request established so far, for the ``delegation_denied`` signal.
+    _application: Application | None = None
+    _email: str | None = None
 
     def get_throttles(self) -> list[Any]:
         return [throttle() for throttle in delegation_settings.TOKEN_VIEW_THROTTLE_CLASSES]
@@ -269,8 +272,8 @@ class DelegationTokenView(APIView):
             return
         delegation_denied.send(
             sender=Application,
-            application=getattr(self, "_application", None),
-            email=getattr(self, "_email", None),
+            application=self._application,
+            email=self._email,
             reason=exc.error,
             request=self.request,
         )
