@@ -220,9 +220,9 @@ class DelegatedTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         realm = delegation_settings.WWW_AUTHENTICATE_REALM
-        header = f'Bearer realm="{realm}"' if realm else "Bearer"
+        params = [f'realm="{realm}"'] if realm else []
         error = getattr(request, "_delegation_auth_error", None)
         if error:
             description = error.replace("\\", "").replace('"', "'")
-            header += f', error="invalid_token", error_description="{description}"'
-        return header
+            params += ['error="invalid_token"', f'error_description="{description}"']
+        return "Bearer " + ", ".join(params) if params else "Bearer"

@@ -15,6 +15,8 @@ from .scopes import is_valid_scope_token
 from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
 
 ID = "django_app_delegation"
+#: Import-string settings where None means "use the default" (DRF's pagination, say).
+NULLABLE_IMPORT_STRINGS = frozenset({"PAGINATION_CLASS"})
 
 
 def _setting(name: str) -> Any:
@@ -75,6 +77,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     for name in sorted(IMPORT_STRINGS):
         value = _setting(name)
         for item in value if isinstance(value, list | tuple) else [value]:
+            if item is None and name in NULLABLE_IMPORT_STRINGS:
+                continue
             if isinstance(item, str):
                 try:
                     item = import_string(item)
@@ -176,7 +180,13 @@ def _check_resources() -> list[CheckMessage]:
                 apps.get_model(options["MODEL"])
             except (LookupError, ValueError):
                 error(f"{name!r}: no model {options['MODEL']!r}.", "E012")
-        for option in ("SERIALIZER_CLASS", "GET_QUERYSET", "PERFORM_CREATE"):
+        for option in (
+            "SERIALIZER_CLASS",
+            "GET_QUERYSET",
+            "PERFORM_CREATE",
+            "PERFORM_UPDATE",
+            "PERFORM_DESTROY",
+        ):
             if isinstance(options.get(option), str):
                 try:
                     import_string(options[option])

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from .conf import delegation_settings
-from .exceptions import MultipleUsers, UserInactive, UserNotFound
+from .exceptions import InvalidGrant, MultipleUsers, UserInactive, UserNotFound
 from .scopes import normalize_scopes
 from .signals import user_provisioned
 
@@ -51,6 +51,8 @@ def _build_provisional_user(email: str) -> AbstractBaseUser:
     ):
         # A required login name (e.g. ``auth.User.username``) gets the e-mail, which also makes
         # its unique constraint guard against duplicate provisioning.
+        if username_field.max_length and len(email) > username_field.max_length:
+            raise InvalidGrant("This email address is too long for a new user account.")
         setattr(user, username_field.name, email)
     user.set_unusable_password()
     return user

@@ -148,7 +148,11 @@ TOKEN_RESPONSES = {
         "requested scope is not granted, or the user is disabled.",
         ("missingParameter", "invalid_request", "Missing parameter: client_id, scope"),
         ("invalidEmail", "invalid_request", "Scope should be a valid email address."),
-        ("unsupportedGrantType", "unsupported_grant_type", 'Unsupported grant_type "password".'),
+        (
+            "unsupportedGrantType",
+            "unsupported_grant_type",
+            'Unsupported grant_type "password"; use "client_credentials".',
+        ),
         ("scopeNotGranted", "invalid_scope", "Scope not granted to this application: rooms:delete"),
         ("userDisabled", "invalid_grant", "User account is disabled."),
     ),
@@ -177,7 +181,11 @@ TOKEN_RESPONSES = {
     ),
     415: _oauth_error(
         "The body is neither JSON nor form-url-encoded.",
-        ("unsupportedMediaType", "invalid_request", 'Unsupported media type "text/plain".'),
+        (
+            "unsupportedMediaType",
+            "invalid_request",
+            'Unsupported media type "text/plain" in request.',
+        ),
     ),
 }
 

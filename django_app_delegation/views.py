@@ -31,6 +31,7 @@ from .exceptions import (
     InvalidScope,
     TokenRequestError,
     UnsupportedGrantType,
+    UserInactive,
 )
 from .models import Application
 from .scopes import is_valid_scope_token, normalize_scopes
@@ -239,9 +240,12 @@ class DelegationTokenView(APIView):
             raise DomainNotAllowed()
 
     def get_user(self, request: Request, application: Application, email: str) -> AbstractBaseUser:
-        return delegation_settings.GET_DELEGATED_USER(
+        user = delegation_settings.GET_DELEGATED_USER(
             email=email, application=application, request=request
         )
+        if not user.is_active:  # Whatever the hook: no token for a disabled account.
+            raise UserInactive()
+        return user
 
     def get_token_response(self, issued: IssuedToken) -> Response:
         body: dict[str, Any] = {

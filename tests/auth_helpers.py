@@ -175,3 +175,10 @@ urlpatterns = [
     path("", include(router.urls)),
     path("", include("tests.urls")),
 ]
+
+
+def inactive_user_hook(*, email, **kwargs):
+    """A GET_DELEGATED_USER hook that (wrongly) returns a disabled account."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(username="ghost", email=email, is_active=False)

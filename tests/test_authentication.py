@@ -407,3 +407,15 @@ def test_whoami_reports_user_client_and_scopes(whoami, access_token, application
         "client_id": application.client_id,
         "scopes": sorted(ALL_SCOPES),
     }
+
+
+def test_challenge_without_realm_is_well_formed(whoami, application, user, delegation):
+    delegation(WWW_AUTHENTICATE_REALM="")
+    token = sign(delegated_claims(application, user, exp=int(time.time()) - 10))
+
+    response = whoami(token)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == (
+        'Bearer error="invalid_token", error_description="Token expired."'
+    )

@@ -290,3 +290,9 @@ def test_unset_audience_is_a_warning(delegation, audience):
 def test_missing_audience_key_is_a_warning(settings):
     settings.APP_DELEGATION = {k: v for k, v in settings.APP_DELEGATION.items() if k != "AUDIENCE"}
     assert ids() == [f"{ID}.W001"]
+
+
+def test_pagination_class_none_means_drf_default_and_is_not_an_error(delegation):
+    delegation(PAGINATION_CLASS=None)
+
+    assert f"{ID}.E004" not in ids()

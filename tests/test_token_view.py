@@ -1063,3 +1063,17 @@ def test_delegation_denied_is_not_sent_on_success(post, body, user, receive):
     calls = receive(delegation_denied)
     assert_token(post(body))
     assert calls == []
+
+
+def test_token_view_refuses_an_inactive_user_returned_by_a_custom_hook(
+    application, request_token, delegation
+):
+    delegation(GET_DELEGATED_USER="tests.auth_helpers.inactive_user_hook")
+
+    response = request_token(application, "ghost@example.com")
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_grant",
+        "error_description": "User account is disabled.",
+    }

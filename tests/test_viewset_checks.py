@@ -274,3 +274,18 @@ def test_e004_callables_instead_of_paths_are_accepted(resources):
     )
 
     assert messages() == []
+
+
+@pytest.mark.parametrize("option", ["PERFORM_UPDATE", "PERFORM_DESTROY"])
+def test_e004_an_unimportable_update_or_destroy_hook(resources, option):
+    resources(
+        {
+            "notes": {
+                "MODEL": "testapp.Note",
+                "SERIALIZER_CLASS": "tests.testapp.delegation.NoteSerializer",
+                option: "tests.testapp.delegation.no_such_hook",
+            }
+        }
+    )
+
+    assert ids() == ["django_app_delegation.E004"]
