@@ -4,12 +4,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-postgres test-mariadb lint format migrations-check tox clean
+.PHONY: install test test-postgres test-mariadb lint format migrations-check tox docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo,docs]"
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the package with its test tools
@@ -37,8 +37,11 @@ migrations-check: $(STAMP)  ## fail when a model change has no migration
 tox: $(STAMP)  ## the whole matrix: Python 3.11-3.13 x Django 5.2/6.0/6.1, lint, migrations, databases
 	$(BIN)/tox run-parallel --parallel auto --parallel-no-spinner $(ARGS)
 
+docs: $(STAMP)  ## build the documentation site into site/ (MkDocs, strict: any warning fails)
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) .tox .coverage .pytest_cache build dist *.egg-info
+	rm -rf $(VENV) .tox .coverage .pytest_cache build dist *.egg-info site
 
 # -- example_project/: La Suite Meet in miniature ------------------------------------------------
 DEMO_HOST ?= 127.0.0.1
@@ -47,7 +50,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 # The demo serves Swagger UI's and ReDoc's static files itself (runserver does with DEBUG on).
 DEMO_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 
-.PHONY: demo demo-check demo-ci test-example test-example-postgres schema schema-check
+.PHONY: demo demo-check demo-ci test-example test-example-postgres test-browser schema schema-check
 
 demo: $(STAMP)  ## one command on a fresh clone: migrate SQLite, demo user and application, run the server
 	$(DEMO_ENV) $(MANAGE) migrate --noinput
@@ -67,8 +70,23 @@ test-example-postgres: $(STAMP)  ## the example project's tests on the local Pos
 	cd example_project && DATABASE_URL=postgres://postgres@127.0.0.1:5432/example \
 		$(abspath $(BIN))/python -m pytest $(ARGS)
 
+# Debian's Chromium, driven by Playwright (no browser download): installed here when missing and
+# root, otherwise the tests say how to install it and skip (under CI they fail instead).
+test-browser: $(STAMP)  ## the example project's browser tests: Swagger UI, ReDoc, admin (Chromium)
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else \
+		echo "Chromium is missing: run 'sudo apt-get install chromium chromium-driver'" \
+			"(Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome binary."; \
+	fi
+	cd example_project && $(abspath $(BIN))/python -m pytest -m browser tests/browser $(ARGS)
+
 schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI file) and validate it
 	$(MANAGE) spectacular --validate --fail-on-warn --file example_project/openapi.yaml
 
 schema-check: $(STAMP)  ## validate the example project's OpenAPI schema (fails on any warning)
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+bench-secrets: $(STAMP)  ## client-secret verification vs PBKDF2; fails above the 50 µs budget
+	$(BIN)/python benchmarks/secret_verification.py

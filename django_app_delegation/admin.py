@@ -7,8 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .domains import normalize_domain
@@ -16,6 +17,7 @@ from .models import Application, ApplicationDomain
 from .scopes import known_scopes
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
+SESSION_KEY = "django_app_delegation.new_secrets"
 
 
 class ApplicationAdminForm(forms.ModelForm):
@@ -114,23 +116,55 @@ class ApplicationAdmin(admin.ModelAdmin):
             obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "new-secret/",
+                self.admin_site.admin_view(self.secret_view),
+                name="{}_{}_secret".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
     def response_add(
         self, request: HttpRequest, obj: Application, post_url_continue: str | None = None
     ) -> HttpResponse:
         secret = getattr(obj, "_plaintext_secret", None)
         if secret is None:  # pragma: no cover - save_model always sets it
             return super().response_add(request, obj, post_url_continue)
-        return self.render_secrets(request, [(obj, secret)], _("Application created"))
+        return self.show_secrets_once(request, [(obj, secret)], _("Application created"))
 
     @admin.action(description=_("Regenerate the client secret of the selected applications"))
     def regenerate_secret(self, request: HttpRequest, queryset: QuerySet[Application]) -> Any:
         rotated = [(application, application.rotate_secret()) for application in queryset]
-        return self.render_secrets(request, rotated, _("Client secret regenerated"))
+        return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
 
-    def render_secrets(
+    def show_secrets_once(
         self, request: HttpRequest, credentials: list[tuple[Application, str]], title: Any
     ) -> HttpResponse:
-        """Show plaintext secrets in this response only; nothing is kept in the session."""
+        """Keep the plaintext secrets for one display, then redirect (reloading re-posts nothing).
+
+        They wait in the session (server-side with Django's default backend) only until the
+        page that shows them is first rendered.
+        """
+        request.session[SESSION_KEY] = {
+            "title": str(title),
+            "credentials": [[str(application.pk), secret] for application, secret in credentials],
+        }
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_secret".format(*info)))
+
+    def secret_view(self, request: HttpRequest) -> HttpResponse:
+        """Show the secrets kept by :meth:`show_secrets_once` once; afterwards, say so."""
+        pending = request.session.pop(SESSION_KEY, None)
+        credentials: list[tuple[Application, str]] = []
+        title: Any = _("Client secret already shown")
+        if pending:
+            title = pending["title"]
+            secrets_by_pk = dict(pending["credentials"])
+            applications = self.model._default_manager.filter(pk__in=list(secrets_by_pk))
+            credentials = [(app, secrets_by_pk[str(app.pk)]) for app in applications]
         context = {
             **self.admin_site.each_context(request),
             "title": title,

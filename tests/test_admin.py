@@ -11,6 +11,7 @@ pytestmark = pytest.mark.django_db
 
 ADD_URL = reverse("admin:django_app_delegation_application_add")
 CHANGELIST_URL = reverse("admin:django_app_delegation_application_changelist")
+SECRET_URL = reverse("admin:django_app_delegation_application_secret")
 
 
 def change_url(application: Application) -> str:
@@ -81,7 +82,9 @@ def test_add_form_does_not_offer_to_type_a_secret_or_client_id(admin_client):
 
 def test_adding_an_application_creates_it_with_its_scopes_and_domains(admin_client):
     response = admin_client.post(
-        ADD_URL, add_form_data(scopes=["rooms:list", "rooms:create"], domains=["example.com"])
+        ADD_URL,
+        add_form_data(scopes=["rooms:list", "rooms:create"], domains=["example.com"]),
+        follow=True,
     )
     assert response.status_code == 200, response.content
     application = Application.objects.get()
@@ -92,8 +95,10 @@ def test_adding_an_application_creates_it_with_its_scopes_and_domains(admin_clie
 
 
 def test_adding_an_application_shows_its_secret_once_and_not_cacheable(admin_client):
-    response = admin_client.post(ADD_URL, add_form_data())
+    response = admin_client.post(ADD_URL, add_form_data(), follow=True)
 
+    # Post/redirect/get: reloading the page that shows the secret re-posts nothing.
+    assert response.redirect_chain == [(SECRET_URL, 302)]
     assert response.status_code == 200
     assert "no-store" in cache_control(response)
     [(application, secret)] = shown_credentials(response)
@@ -105,12 +110,25 @@ def test_adding_an_application_shows_its_secret_once_and_not_cacheable(admin_cli
 
 
 def test_secret_shown_on_creation_is_not_shown_again(admin_client):
-    response = admin_client.post(ADD_URL, add_form_data())
+    response = admin_client.post(ADD_URL, add_form_data(), follow=True)
     [(application, secret)] = shown_credentials(response)
 
-    for url in (change_url(application), CHANGELIST_URL, ADD_URL):
+    for url in (SECRET_URL, change_url(application), CHANGELIST_URL, ADD_URL):
         content = admin_client.get(url).content.decode()
         assert secret not in content
+
+
+def test_reloading_the_secret_page_shows_nothing_and_creates_nothing(admin_client):
+    first = admin_client.post(ADD_URL, add_form_data(), follow=True)
+    [(_application, secret)] = shown_credentials(first)
+
+    again = admin_client.get(SECRET_URL)
+
+    assert again.status_code == 200
+    assert list(again.context["credentials"]) == []
+    assert secret not in again.content.decode()
+    assert "shown only once" in again.content.decode()
+    assert Application.objects.count() == 1
 
 
 def test_add_form_rejects_a_scope_outside_the_vocabulary(admin_client):
@@ -161,7 +179,9 @@ def test_saving_the_change_form_keeps_the_secret(admin_client, application):
 
 
 def test_domain_inline_normalises_the_domain(admin_client):
-    response = admin_client.post(ADD_URL, add_form_data(domains=["  Bücher.Example. ", "*.EX.com"]))
+    response = admin_client.post(
+        ADD_URL, add_form_data(domains=["  Bücher.Example. ", "*.EX.com"]), follow=True
+    )
     assert response.status_code == 200, response.content
     application = Application.objects.get()
     assert sorted(application.allowed_domain_names()) == ["*.ex.com", "xn--bcher-kva.example"]
@@ -222,8 +242,10 @@ def test_regenerate_secret_action_shows_new_secrets_once(admin_client, make_appl
     response = admin_client.post(
         CHANGELIST_URL,
         {"action": "regenerate_secret", "_selected_action": [first.pk, second.pk]},
+        follow=True,
     )
 
+    assert response.redirect_chain == [(SECRET_URL, 302)]
     assert response.status_code == 200
     assert "no-store" in cache_control(response)
     credentials = dict(

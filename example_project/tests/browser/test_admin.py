@@ -1,0 +1,139 @@
+"""An administrator registers an application in the admin and gets its secret exactly once."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+import pytest
+
+from django_app_delegation.models import Application
+from users.models import User
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "browser-test-password-4x"
+TOKEN_PATH = "/external-api/v1.0/application/token/"
+CHANGELIST = re.compile(r"/admin/django_app_delegation/application/$")
+SECRET_WARNING = "Copy the client secret now: it is stored hashed and will never be shown again."
+
+
+def token_status(live_server, client_id: str, client_secret: str, email: str) -> int:
+    """POST a client-credentials token request to the live server; return the status code."""
+    body = urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "scope": email,
+        }
+    ).encode()
+    request = Request(f"{live_server.url}{TOKEN_PATH}", data=body, method="POST")
+    try:
+        with urlopen(request, timeout=10) as response:
+            assert json.load(response)["access_token"]
+            return response.status
+    except HTTPError as error:
+        error.close()
+        return error.code
+
+
+@pytest.fixture
+def admin_page(page, live_server, transactional_db):
+    """The browser, logged in to the admin as a superuser through the login form."""
+    User.objects.create_superuser(ADMIN_EMAIL, ADMIN_PASSWORD)
+    page.goto(f"{live_server.url}/admin/")
+    page.get_by_label("Admin email address").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    return page
+
+
+def shown_credentials(page) -> tuple[str, str]:
+    """The client_id and client_secret on the page that shows a secret once."""
+    expect(page.locator(".errornote")).to_have_text(SECRET_WARNING)
+    row = page.locator("#content tbody tr")
+    expect(row).to_have_count(1)
+    client_id = row.locator("td code").first.inner_text()
+    return client_id, row.locator("code.client-secret").inner_text()
+
+
+def add_application(page) -> tuple[str, str]:
+    """Fill the add form (a name, one scope, one allowed domain), save, read the credentials."""
+    page.get_by_role("link", name="Applications", exact=True).click()
+    page.get_by_role("link", name=re.compile("Add application")).click()
+    page.get_by_label("Name").fill("Partner calendar")
+    page.get_by_role("checkbox", name=re.compile(r"^rooms:create\b")).check()
+    page.get_by_text("Add another Allowed domain").click()
+    page.locator("input[name$='-0-domain']").fill("partner.example")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("heading", name="Application created")).to_be_visible()
+    return shown_credentials(page)
+
+
+def test_admin_shows_a_new_secret_once_and_regenerates_it(admin_page, live_server):
+    page = admin_page
+    User.objects.create_user(email="alice@partner.example", sub="alice")
+
+    client_id, secret = add_application(page)
+    application = Application.objects.get()
+    assert client_id == application.client_id
+    assert application.name == "Partner calendar"
+    assert application.scopes == ["rooms:create"]
+    assert list(application.allowed_domains.values_list("domain", flat=True)) == ["partner.example"]
+    assert secret not in application.client_secret
+    assert token_status(live_server, client_id, secret, "alice@partner.example") == 200
+
+    # The secret is never shown again: not on the change page, not in the list.
+    page.get_by_role("link", name="I have stored the secret").click()
+    expect(page).to_have_url(CHANGELIST)
+    expect(page.locator("#result_list")).to_contain_text(client_id)
+    assert secret not in page.content()
+    page.get_by_role("link", name="Partner calendar").click()
+    expect(page.locator(".field-client_id")).to_contain_text(client_id)
+    assert secret not in page.content()
+    page.reload()
+    expect(page.locator(".field-client_id")).to_contain_text(client_id)
+    assert secret not in page.content()
+
+    # Regenerate it from the list: a new secret, shown once; the old one stops working.
+    page.locator(".breadcrumbs").get_by_role("link", name="Applications").click()
+    page.locator(f"input.action-select[value='{application.pk}']").check()
+    page.get_by_label("Action:").select_option(
+        label="Regenerate the client secret of the selected applications"
+    )
+    page.get_by_role("button", name="Go").click()
+
+    expect(page.get_by_role("heading", name="Client secret regenerated")).to_be_visible()
+    same_client_id, new_secret = shown_credentials(page)
+    assert same_client_id == client_id
+    assert new_secret != secret
+    assert token_status(live_server, client_id, secret, "alice@partner.example") == 401
+    assert token_status(live_server, client_id, new_secret, "alice@partner.example") == 200
+    page.get_by_role("link", name="I have stored the secret").click()
+    expect(page).to_have_url(CHANGELIST)
+    expect(page.locator("#result_list")).to_contain_text(client_id)
+    assert new_secret not in page.content()
+
+
+def test_reloading_the_new_secret_page_creates_no_second_application(admin_page):
+    page = admin_page
+    _, secret = add_application(page)
+
+    page.reload()
+
+    assert secret not in page.content()
+    expect(page.locator("#content")).to_contain_text("shown only once")
+    assert Application.objects.count() == 1
+
+    page.go_back()
+    page.go_forward()
+
+    assert secret not in page.content()
+    assert Application.objects.count() == 1
