@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -18,6 +19,7 @@ from .scopes import known_scopes
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
+COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 
 
 class ApplicationAdminForm(forms.ModelForm):
@@ -148,6 +150,9 @@ class ApplicationAdmin(admin.ModelAdmin):
         They wait in the session (server-side with Django's default backend) only until the
         page that shows them is first rendered.
         """
+        if settings.SESSION_ENGINE == COOKIE_SESSIONS:
+            # Never put a secret in a cookie: answer the POST with the page itself.
+            return self.render_secrets(request, credentials, title)
         request.session[SESSION_KEY] = {
             "title": str(title),
             "credentials": [[str(application.pk), secret] for application, secret in credentials],
@@ -165,6 +170,11 @@ class ApplicationAdmin(admin.ModelAdmin):
             secrets_by_pk = dict(pending["credentials"])
             applications = self.model._default_manager.filter(pk__in=list(secrets_by_pk))
             credentials = [(app, secrets_by_pk[str(app.pk)]) for app in applications]
+        return self.render_secrets(request, credentials, title)
+
+    def render_secrets(
+        self, request: HttpRequest, credentials: list[tuple[Application, str]], title: Any
+    ) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),
             "title": title,

@@ -279,3 +279,16 @@ def test_admin_requires_staff(client, application):
     response = client.get(change_url(application))
     assert response.status_code == 302
     assert "/login/" in response["Location"]
+
+
+def test_with_cookie_sessions_the_secret_is_shown_without_a_redirect(admin_client, settings):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+    admin_client.cookies.clear()
+    admin_client.login(username="admin", password="pw")
+
+    response = admin_client.post(ADD_URL, add_form_data())
+
+    assert response.status_code == 200
+    [(application, secret)] = shown_credentials(response)
+    assert application.check_client_secret(secret) is True
+    assert all(secret not in cookie.value for cookie in admin_client.cookies.values())
