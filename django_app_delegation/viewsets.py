@@ -100,14 +100,18 @@ def _load(value: Any) -> Any:
     return import_string(value) if isinstance(value, str) else value
 
 
+def provenance_records(model: type[models.Model], **filters: Any) -> models.QuerySet:
+    """Provenance rows of ``model`` objects, correlated with the outer query's primary key."""
+    return ResourceProvenance.objects.filter(
+        content_type=ContentType.objects.get_for_model(model),
+        object_id=Cast(OuterRef("pk"), models.CharField()),
+        **filters,
+    )
+
+
 def get_queryset(*, request: Request, queryset: models.QuerySet, **kwargs: Any) -> models.QuerySet:
     """Default ``GET_QUERYSET``: the objects created through the API on behalf of this user."""
-    records = ResourceProvenance.objects.filter(
-        content_type=ContentType.objects.get_for_model(queryset.model),
-        object_id=Cast(OuterRef("pk"), models.CharField()),
-        user=request.user,
-    )
-    return queryset.filter(Exists(records))
+    return queryset.filter(Exists(provenance_records(queryset.model, user=request.user)))
 
 
 def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
@@ -338,11 +342,7 @@ class ResourceViewSet(
         application_id = getattr(self.request.auth, "application_id", None)
         if application_id is None:
             return ResourceProvenance.objects.none()
-        return ResourceProvenance.objects.filter(
-            application_id=application_id,
-            content_type=ContentType.objects.get_for_model(model),
-            object_id=Cast(OuterRef("pk"), models.CharField()),
-        )
+        return provenance_records(model, application_id=application_id)
 
     def perform_create(self, serializer: Any) -> None:
         """Create through the hook and record provenance, in one transaction."""
