@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test test-postgres test-mariadb lint format migrations-check tox docs clean
+.PHONY: install test test-postgres test-mariadb lint format migrations-check tox docs typecheck clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,3 +90,6 @@ schema-check: $(STAMP)  ## validate the example project's OpenAPI schema (fails 
 
 bench-secrets: $(STAMP)  ## client-secret verification vs PBKDF2; fails above the 50 µs budget
 	$(BIN)/python benchmarks/secret_verification.py
+
+typecheck: $(STAMP)  ## mypy with the Django and DRF plugins (through tox: its own stubs)
+	$(BIN)/tox -e typing

@@ -43,7 +43,9 @@ class ApplicationAdminForm(forms.ModelForm):
         # Keep scopes the vocabulary dropped visible, so saving does not silently remove them.
         current = list(self.instance.scopes or []) if self.instance.pk else []
         choices += [(scope, scope) for scope in current if scope.lower() not in vocabulary]
-        self.fields["scopes"].choices = choices
+        scopes_field = self.fields["scopes"]
+        assert isinstance(scopes_field, forms.MultipleChoiceField)
+        scopes_field.choices = choices
         self.initial.setdefault("scopes", current)
 
 
@@ -95,7 +97,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "client_id", "created_at", "updated_at", "last_used_at")
     actions = ["regenerate_secret"]
 
-    def get_fields(self, request: HttpRequest, obj: Application | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["name", "scopes", "is_active"]
         return [

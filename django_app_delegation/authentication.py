@@ -67,7 +67,7 @@ def _load_user_with_application(user_model: Any, pk: Any, client_id: str) -> Any
     connection = connections[database]
     quote = connection.ops.quote_name
     meta = Application._meta
-    application_column = {name: quote(meta.get_field(name).column) for name in _APPLICATION_FIELDS}
+    application_column = {name: quote(_column(meta, name)) for name in _APPLICATION_FIELDS}
     pk_field = user_model._meta.pk
     if pk_field.get_internal_type() in connection.ops.integer_field_ranges:
         low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
@@ -97,6 +97,12 @@ def _load_user_with_application(user_model: Any, pk: Any, client_id: str) -> Any
 
 
 _APPLICATION_FIELDS = ("id", "is_active", "scopes", "client_id")
+
+
+def _column(meta: Any, name: str) -> str:
+    column = meta.get_field(name).column
+    assert isinstance(column, str)
+    return column
 
 
 class InvalidToken(exceptions.AuthenticationFailed):

@@ -6,7 +6,11 @@ Hooks raise these to refuse a delegation with a precise answer; the token view r
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+#: A string, or a lazy translation of one.
+StrOrPromise = str | Promise
 
 
 class TokenRequestError(Exception):
@@ -14,11 +18,11 @@ class TokenRequestError(Exception):
 
     error = "invalid_request"
     status = 400
-    default_description: str = ""
+    default_description: StrOrPromise = ""
 
     def __init__(
         self,
-        description: str | None = None,
+        description: StrOrPromise | None = None,
         *,
         error: str | None = None,
         status: int | None = None,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 
 from .conf import delegation_settings
 from .exceptions import InvalidGrant, MultipleUsers, UserInactive, UserNotFound
@@ -46,6 +47,7 @@ def _build_provisional_user(email: str) -> AbstractBaseUser:
     user = user_model()
     setattr(user, user_model.get_email_field_name(), email)
     username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    assert isinstance(username_field, Field)
     if username_field.name != user_model.get_email_field_name() and not (
         username_field.null or username_field.blank
     ):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -207,7 +207,7 @@ class ApplicationDomain(models.Model):
         self.domain = normalize_domain(self.domain)
         super().save(*args, **kwargs)
 
-    def clean_fields(self, exclude: Iterable[str] | None = None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         if not exclude or "domain" not in exclude:
             try:
                 self.domain = normalize_domain(self.domain)

@@ -16,6 +16,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .conf import delegation_settings
+from .exceptions import StrOrPromise
 from .scopes import normalize_scopes
 
 
@@ -26,6 +27,7 @@ class InsufficientScope(exceptions.PermissionDenied):
 
     def __init__(self, required: Iterable[str] = ()) -> None:
         required = tuple(required)
+        detail: StrOrPromise
         if required:
             detail = _("Insufficient permissions. Required scope: %(scope)s") % {
                 "scope": " ".join(required)

@@ -8,7 +8,7 @@ Loaded by the app when drf-spectacular is installed. Add
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.utils.text import camel_case_to_spaces, capfirst
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
@@ -214,7 +214,7 @@ class TokenViewSchema(OpenApiViewExtension):
     target_class = "django_app_delegation.views.DelegationTokenView"
 
     def view_replacement(self) -> type:
-        class DocumentedTokenView(self.target):  # type: ignore[name-defined, misc]
+        class DocumentedTokenView(self.target):  # type: ignore[name-defined]
             authentication_classes = [ClientBasicAuthentication]
 
             @TOKEN_SCHEMA
@@ -265,20 +265,25 @@ class ResourceAutoSchema(AutoSchema):
         "destroy": "delete",
     }
 
+    @property
+    def resource_view(self) -> Any:
+        """The ``ResourceViewSet`` being described."""
+        return self.view
+
     def is_excluded(self) -> bool:
-        return self.view.action not in self.view.get_allowed_actions()
+        return self.resource_view.action not in self.resource_view.get_allowed_actions()
 
     def _model_names(self) -> tuple[str, str]:
-        meta = self.view.get_model()._meta
+        meta = self.resource_view.get_model()._meta
         return _camel(meta.verbose_name), _camel(meta.verbose_name_plural)
 
     def get_operation_id(self) -> str:
         singular, plural = self._model_names()
-        action = self.view.action
+        action = self.resource_view.action
         return f"{self.verbs[action]}{plural if action == 'list' else singular}"
 
     def get_tags(self) -> list[str]:
-        return [capfirst(str(self.view.get_model()._meta.verbose_name_plural))]
+        return [capfirst(str(self.resource_view.get_model()._meta.verbose_name_plural))]
 
     summaries = {
         "list": "List the {plural} the token may reach",
@@ -290,12 +295,12 @@ class ResourceAutoSchema(AutoSchema):
     }
 
     def get_summary(self) -> str:
-        meta = self.view.get_model()._meta
-        return self.summaries[self.view.action].format(
+        meta = self.resource_view.get_model()._meta
+        return self.summaries[self.resource_view.action].format(
             singular=meta.verbose_name, plural=meta.verbose_name_plural
         )
 
-    def get_description(self) -> str:
+    def get_description(self) -> str:  # type: ignore[override]
         # Not the view's docstring: that is written for developers, not integrators.
         scopes = required_scopes(self)
         return f"Requires the `{' '.join(scopes)}` scope." if scopes else ""
@@ -303,15 +308,17 @@ class ResourceAutoSchema(AutoSchema):
     def get_override_parameters(self) -> list[Any]:
         return [*super().get_override_parameters(), WWW_AUTHENTICATE]
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         errors: dict[str, str] = {
             "401": "Missing, invalid, expired or revoked token.",
             "403": "The token lacks the scope, or the user may not act on this object.",
         }
-        if self.view.action in ("create", "update", "partial_update"):
+        if self.resource_view.action in ("create", "update", "partial_update"):
             errors["400"] = "Invalid input: field names map to messages (or nested errors)."
-        if self.view.action in ("retrieve", "update", "partial_update", "destroy"):
+        if self.resource_view.action in ("retrieve", "update", "partial_update", "destroy"):
             errors["404"] = "No such object, or not one this application may reach."
         for code, description in errors.items():
             if code == "400":
@@ -333,7 +340,7 @@ class ResourceViewSetSchema(OpenApiViewExtension):
     match_subclasses = True
 
     def view_replacement(self) -> type:
-        class DocumentedResourceViewSet(self.target):  # type: ignore[name-defined, misc]
+        class DocumentedResourceViewSet(self.target):  # type: ignore[name-defined]
             schema = ResourceAutoSchema()
 
         DocumentedResourceViewSet.__name__ = self.target.__name__

@@ -5,6 +5,8 @@ Routes: ``application/token/``, then ``<name>/`` and ``<name>/<id>/`` for every 
 including its allowed actions, are read at request time).
 """
 
+from typing import Any
+
 from django.urls import URLPattern, path
 
 from .conf import delegation_settings
@@ -13,8 +15,8 @@ from .viewsets import ResourceViewSet, lookup_url_kwarg
 
 app_name = "app_delegation"
 
-LIST_ACTIONS = {"get": "list", "post": "create"}
-DETAIL_ACTIONS = {
+LIST_ACTIONS: dict[str, Any] = {"get": "list", "post": "create"}
+DETAIL_ACTIONS: dict[str, Any] = {
     "get": "retrieve",
     "put": "update",
     "patch": "partial_update",

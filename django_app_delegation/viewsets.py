@@ -318,10 +318,10 @@ class ResourceViewSet(
         allowed = self.action in self.get_allowed_actions()
         if not allowed:
             # Let authentication run, skip the scope check, then answer 405.
-            self.action = None
+            self.action = None  # type: ignore[assignment]
         super().initial(request, *args, **kwargs)
         if not allowed:
-            raise exceptions.MethodNotAllowed(request.method)
+            raise exceptions.MethodNotAllowed(str(request.method))
 
     def get_queryset(self) -> models.QuerySet:
         model = self.get_model()
