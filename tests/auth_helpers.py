@@ -9,6 +9,7 @@ import time
 import uuid
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import include, path
@@ -182,3 +183,18 @@ def inactive_user_hook(*, email, **kwargs):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(username="ghost", email=email, is_active=False)
+
+
+def pem_pair(private_key):
+    """PEM texts (PKCS#8 private key, SubjectPublicKeyInfo public key) of a ``cryptography`` key."""
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public_pem = (
+        private_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private_pem, public_pem

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.checks import ERROR, WARNING
 from django.core.management import call_command
 
 from django_app_delegation.checks import check_application_scopes, check_settings
 from django_app_delegation.models import Application
+from tests.auth_helpers import pem_pair
 
 ID = "django_app_delegation"
 
@@ -26,18 +26,7 @@ def errors() -> list[str]:
 
 @pytest.fixture(scope="module")
 def rsa_keys() -> tuple[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 # -- the test settings -----------------------------------------------------------------------

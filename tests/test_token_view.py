@@ -973,22 +973,16 @@ def _denials(calls):
     return denials
 
 
-def test_delegation_denied_reports_unknown_client(post, body, receive):
+@pytest.mark.parametrize(
+    "override",
+    [{"client_id": "unknown-client"}, {"client_secret": "wrong"}],
+    ids=["unknown_client", "wrong_secret"],
+)
+def test_delegation_denied_reports_failed_client_authentication_without_application(
+    post, body, receive, override
+):
     calls = receive(delegation_denied)
-    post({**body, "client_id": "unknown-client"})
-    assert _denials(calls) == [
-        {
-            "sender": Application,
-            "application": None,
-            "email": None,
-            "reason": "invalid_client",
-        }
-    ]
-
-
-def test_delegation_denied_reports_wrong_secret_without_application(post, body, receive):
-    calls = receive(delegation_denied)
-    post({**body, "client_secret": "wrong"})
+    post({**body, **override})
     assert _denials(calls) == [
         {
             "sender": Application,

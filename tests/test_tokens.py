@@ -11,11 +11,10 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from django_app_delegation.tokens import WrongTokenType, decode_token, issue_token, key_id
-from tests.auth_helpers import bearer, delegated_claims, sign
+from tests.auth_helpers import bearer, delegated_claims, pem_pair, sign
 
 TEST_KEY = "tests-signing-key-that-is-at-least-32-bytes-long"
 #: 64 bytes: long enough for HS512 (RFC 7518 §3.2), so PyJWT does not warn.
@@ -353,28 +352,14 @@ def test_longer_hmac_algorithms_sign_and_verify(
     assert api_client.get("/whoami/", **bearer(token)).status_code == 200
 
 
-def _pem_pair(private_key):
-    private_pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public_pem = (
-        private_key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private_pem, public_pem
-
-
 @pytest.fixture(scope="module")
 def rsa_keys():
-    return _pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    return pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 @pytest.fixture(scope="module")
 def ec_keys():
-    return _pem_pair(ec.generate_private_key(ec.SECP256R1()))
+    return pem_pair(ec.generate_private_key(ec.SECP256R1()))
 
 
 @pytest.mark.parametrize(("algorithm", "keys"), [("RS256", "rsa_keys"), ("ES256", "ec_keys")])
@@ -401,7 +386,7 @@ def test_asymmetric_token_signed_by_another_private_key_is_not_ours(
     rsa_keys, delegation, application, user, api_client
 ):
     private_pem, public_pem = rsa_keys
-    other_private_pem, _ = _pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    other_private_pem, _ = pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
     delegation(ALGORITHM="RS256", SIGNING_KEY=private_pem, VERIFYING_KEY=public_pem)
     token = sign(delegated_claims(application, user), key=other_private_pem, algorithm="RS256")
 
