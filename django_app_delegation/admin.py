@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,6 +22,27 @@ from .scopes import known_scopes
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
+#: The field holding the stored hash: never shown, never filtered on.
+SECRET_FIELD = "client_secret"
+
+
+class ShownSecret:
+    """A plaintext secret for the template: renders as itself, masked in ``repr``.
+
+    Django logs a failed template lookup at DEBUG with the ``repr`` of the whole context: wrapped
+    this way, the secret is rendered on the page but left out of such log records.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<ShownSecret: ********>"
 
 
 class ApplicationAdminForm(forms.ModelForm):
@@ -95,7 +118,18 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("name", "client_id", "allowed_domains__domain")
     readonly_fields = ("id", "client_id", "created_at", "updated_at", "last_used_at")
+    exclude = (SECRET_FIELD,)
     actions = ["regenerate_secret"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Adding creates a secret and shows it, which takes the change permission.
+        return super().has_add_permission(request) and self.has_change_permission(request)
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # Filtering on the stored hash (``?client_secret__regex=...``) would read it out.
+        if SECRET_FIELD in lookup.split(LOOKUP_SEP):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -139,7 +173,10 @@ class ApplicationAdmin(admin.ModelAdmin):
             return super().response_add(request, obj, post_url_continue)
         return self.show_secrets_once(request, [(obj, secret)], _("Application created"))
 
-    @admin.action(description=_("Regenerate the client secret of the selected applications"))
+    @admin.action(
+        description=_("Regenerate the client secret of the selected applications"),
+        permissions=["change"],
+    )
     def regenerate_secret(self, request: HttpRequest, queryset: QuerySet[Application]) -> Any:
         rotated = [(application, application.rotate_secret()) for application in queryset]
         return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
@@ -165,6 +202,9 @@ class ApplicationAdmin(admin.ModelAdmin):
     def secret_view(self, request: HttpRequest) -> HttpResponse:
         """Show the secrets kept by :meth:`show_secrets_once` once; afterwards, say so."""
         pending = request.session.pop(SESSION_KEY, None)
+        if not self.has_change_permission(request):
+            # The pending secrets are dropped too: they are not shown later either.
+            raise PermissionDenied
         credentials: list[tuple[Application, str]] = []
         title: Any = _("Client secret already shown")
         if pending:
@@ -180,8 +220,13 @@ class ApplicationAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": title,
+            # The admin base template looks ``subtitle`` up; a failed lookup would be logged
+            # (at DEBUG) with the whole context.
+            "subtitle": None,
             "opts": self.model._meta,
-            "credentials": credentials,
+            "credentials": [
+                (application, ShownSecret(secret)) for application, secret in credentials
+            ],
         }
         response = TemplateResponse(request, SECRET_TEMPLATE, context)
         response["Cache-Control"] = "no-store"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from django_app_delegation.admin import SESSION_KEY
 from django_app_delegation.models import Application
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +47,7 @@ def cache_control(response) -> set[str]:
 
 
 def shown_credentials(response) -> list[tuple[Application, str]]:
-    return list(response.context["credentials"])
+    return [(application, str(secret)) for application, secret in response.context["credentials"]]
 
 
 @pytest.fixture
@@ -292,3 +296,246 @@ def test_with_cookie_sessions_the_secret_is_shown_without_a_redirect(admin_clien
     [(application, secret)] = shown_credentials(response)
     assert application.check_client_secret(secret) is True
     assert all(secret not in cookie.value for cookie in admin_client.cookies.values())
+
+
+# -- permissions: writing or showing a secret takes the change permission --------------------
+
+#: Staff roles and the application permissions they hold (``None``: a superuser).
+ROLES = {
+    "no_permission": (),
+    "view_only": ("view_application",),
+    "add_only": ("add_application",),
+    "change": ("view_application", "change_application"),
+    "add_and_change": ("add_application", "change_application"),
+    "superuser": None,
+}
+#: Regenerating a secret, or reading one on the one-time page, takes the change permission.
+MAY_SEE_SECRETS = {"change", "add_and_change", "superuser"}
+#: Adding creates a secret and shows it: it takes the add and the change permissions.
+MAY_ADD = {"add_and_change", "superuser"}
+SECRET_MARKUP = 'class="client-secret"'
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """Log ``client`` in as a staff user holding the permissions of one of :data:`ROLES`."""
+
+    def login(role):
+        codenames = ROLES[role]
+        if codenames is None:
+            django_user_model.objects.create_superuser(
+                username=role, email=f"{role}@example.com", password="pw"
+            )
+        else:
+            user = django_user_model.objects.create_user(
+                username=role, email=f"{role}@example.com", password="pw", is_staff=True
+            )
+            user.user_permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="django_app_delegation", codename__in=codenames
+                )
+            )
+        assert client.login(username=role, password="pw")
+        return client
+
+    return login
+
+
+def keep_pending_secret(client, application, secret):
+    """Leave ``secret`` in the session as the regenerate action does, waiting for its page."""
+    session = client.session
+    session[SESSION_KEY] = {
+        "title": "Client secret regenerated",
+        "credentials": [[str(application.pk), secret]],
+    }
+    session.save()
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - MAY_SEE_SECRETS))
+def test_regenerate_secret_action_is_refused_without_change_permission(
+    staff_client, application, role
+):
+    client = staff_client(role)
+    stored = stored_secret(application)
+
+    response = client.post(
+        CHANGELIST_URL,
+        {"action": "regenerate_secret", "_selected_action": [application.pk]},
+        follow=True,
+    )
+
+    # A viewer gets the changelist back (the action is not on offer); the others a 403.
+    assert response.status_code == (200 if role == "view_only" else 403)
+    assert response.redirect_chain == []
+    assert stored_secret(application) == stored
+    assert SECRET_MARKUP not in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_regenerate_secret_action_is_not_offered_to_a_viewer(staff_client, application):
+    response = staff_client("view_only").get(CHANGELIST_URL)
+    assert response.status_code == 200
+    assert application.client_id in response.content.decode()
+    assert 'value="regenerate_secret"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", sorted(MAY_SEE_SECRETS))
+def test_regenerate_secret_action_works_with_change_permission(staff_client, application, role):
+    client = staff_client(role)
+    assert 'value="regenerate_secret"' in client.get(CHANGELIST_URL).content.decode()
+
+    response = client.post(
+        CHANGELIST_URL,
+        {"action": "regenerate_secret", "_selected_action": [application.pk]},
+        follow=True,
+    )
+
+    assert response.redirect_chain == [(SECRET_URL, 302)]
+    [(shown, secret)] = shown_credentials(response)
+    assert shown == application
+    assert secret in response.content.decode()
+    application.refresh_from_db()
+    assert application.check_client_secret(secret) is True
+    assert application.check_client_secret(application.secret) is False
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - MAY_ADD))
+def test_adding_an_application_is_refused_without_add_and_change_permissions(staff_client, role):
+    client = staff_client(role)
+
+    assert client.get(ADD_URL).status_code == 403
+    response = client.post(ADD_URL, add_form_data(domains=()), follow=True)
+
+    assert response.status_code == 403
+    assert SECRET_MARKUP not in response.content.decode()
+    assert SESSION_KEY not in client.session
+    assert not Application.objects.exists()
+
+
+@pytest.mark.parametrize("role", sorted(MAY_ADD))
+def test_adding_an_application_works_with_add_and_change_permissions(staff_client, role):
+    client = staff_client(role)
+    assert client.get(ADD_URL).status_code == 200
+
+    response = client.post(ADD_URL, add_form_data(domains=()), follow=True)
+
+    assert response.redirect_chain == [(SECRET_URL, 302)]
+    [(_application, secret)] = shown_credentials(response)
+    assert secret in response.content.decode()
+    assert Application.objects.get().check_client_secret(secret) is True
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - MAY_SEE_SECRETS))
+def test_secret_page_is_refused_and_forgets_the_secret_without_change_permission(
+    staff_client, application, role
+):
+    client = staff_client(role)
+    keep_pending_secret(client, application, application.secret)
+
+    response = client.get(SECRET_URL)
+
+    assert response.status_code == 403
+    assert application.secret not in response.content.decode()
+    assert SESSION_KEY not in client.session
+    # Being granted the permission afterwards does not bring the secret back.
+    assert application.secret not in client.get(SECRET_URL).content.decode()
+
+
+@pytest.mark.parametrize("role", sorted(MAY_SEE_SECRETS))
+def test_secret_page_shows_the_pending_secret_with_change_permission(
+    staff_client, application, role
+):
+    client = staff_client(role)
+    keep_pending_secret(client, application, application.secret)
+
+    response = client.get(SECRET_URL)
+
+    assert response.status_code == 200
+    assert shown_credentials(response) == [(application, application.secret)]
+    assert application.secret in response.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+# -- the stored hash is neither filterable nor shown -----------------------------------------
+
+
+def hash_probe(lookup: str, stored: str) -> str:
+    """A value with which ``lookup`` would match the stored hash ``stored``."""
+    if lookup.endswith("regex"):
+        return "^" + re.escape(stored[:16])
+    if lookup.endswith("isnull"):
+        return "False"
+    if lookup.endswith(("startswith", "__gt")):
+        return stored[:16]
+    return stored
+
+
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        "client_secret__regex",
+        "client_secret__iregex",
+        "client_secret__startswith",
+        "client_secret__exact",
+        "client_secret",
+        "client_secret__isnull",
+        "client_secret__gt",
+    ],
+)
+def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_application, lookup):
+    target, _ = make_application(name="Target")
+    make_application(name="Other")
+
+    response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored_secret(target))})
+
+    assert response.status_code == 400
+    assert "cl" not in (response.context or {})
+    assert "Target" not in response.content.decode()
+
+
+def test_changelist_refuses_to_filter_on_the_stored_hash_through_a_relation(
+    admin_client, application
+):
+    lookup = "allowed_domains__application__client_secret__startswith"
+    response = admin_client.get(CHANGELIST_URL, {lookup: stored_secret(application)[:16]})
+    assert response.status_code == 400
+
+
+def test_changelist_still_filters_on_listed_fields(admin_client, make_application):
+    make_application(name="Active")
+    make_application(name="Inactive", is_active=False)
+    response = admin_client.get(CHANGELIST_URL, {"is_active__exact": "0"})
+    assert response.status_code == 200
+    assert [app.name for app in response.context["cl"].result_list] == ["Inactive"]
+
+
+def test_admin_pages_never_render_the_stored_hash(admin_client):
+    added = admin_client.post(ADD_URL, add_form_data(), follow=True)
+    [(application, _secret)] = shown_credentials(added)
+    assert stored_secret(application) not in added.content.decode()
+    renamed = add_form_data(name="Renamed", domains=())
+    assert admin_client.post(change_url(application), renamed).status_code == 302
+    regenerated = admin_client.post(
+        CHANGELIST_URL,
+        {"action": "regenerate_secret", "_selected_action": [application.pk]},
+        follow=True,
+    )
+    application.refresh_from_db()
+    stored = application.client_secret
+    assert regenerated.status_code == 200
+    assert stored not in regenerated.content.decode()
+
+    info = "admin:django_app_delegation_application"
+    for url in (
+        CHANGELIST_URL,
+        change_url(application),
+        reverse(f"{info}_history", args=[application.pk]),
+        reverse(f"{info}_delete", args=[application.pk]),
+        ADD_URL,
+        SECRET_URL,
+    ):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        content = response.content.decode()
+        assert stored not in content, url
+        assert stored.rsplit("$", 1)[-1] not in content, url
