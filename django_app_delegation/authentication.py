@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator, Mapping
@@ -10,8 +11,9 @@ from typing import Any, NoReturn
 
 import jwt
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import connections, router
+from django.core.exceptions import EmptyResultSet, ValidationError
+from django.db import connections, models, router
+from django.db.models.query import ModelIterable
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -56,15 +58,83 @@ class DelegatedToken(Mapping[str, Any]):
     __hash__ = object.__hash__
 
 
-def _load_user_with_application(user_model: Any, pk: Any, client_id: str) -> Any:
+#: Backends the hand-written join below is written and tested for.
+_JOIN_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
+
+
+class _PlainQuerySet(models.QuerySet):
+    """A subclass that adds nothing: what Python puts in every class body (``__module__``...)."""
+
+
+#: What a ``QuerySet`` subclass overrides when its body redefines one of these names.
+_QUERYSET_ATTRIBUTES = frozenset(vars(models.QuerySet)) - frozenset(vars(_PlainQuerySet))
+
+
+def _overrides_queryset(queryset_class: type) -> bool:
+    """Whether ``queryset_class`` is no ``QuerySet`` or redefines one of its attributes."""
+    mro = queryset_class.__mro__
+    if models.QuerySet not in mro:
+        return True
+    return any(
+        _QUERYSET_ATTRIBUTES & vars(klass).keys() for klass in mro[: mro.index(models.QuerySet)]
+    )
+
+
+def _join_is_equivalent(user_model: Any, database: str) -> bool:
+    """Whether the one-query join reads ``user_model`` from ``database`` as its default manager.
+
+    The join reads the user's own table directly, so it is used only when that gives the same
+    user, with the same fields, as ``user_model._default_manager``; see
+    :func:`_reads_like_default_manager`. The application must also be read from the same
+    database, as the router says (asked on every call, so router changes apply at once).
+    """
+    if router.db_for_read(Application) != database:
+        return False
+    return _reads_like_default_manager(user_model, database)
+
+
+@functools.cache
+def _reads_like_default_manager(user_model: Any, database: str) -> bool:
+    """Whether ``SELECT * FROM <user table>`` on ``database`` is what the default manager reads.
+
+    Decided once per model and alias from what does not change at run time (the caller
+    re-checks the filter on every call, for a manager that filters only at times). It takes no
+    ``_meta.parents`` (multi-table inheritance keeps fields in the parents' tables; proxies), a
+    backend of ``_JOIN_VENDORS``, and a default queryset that compiles to the SQL of a bare
+    ``QuerySet``, yields model instances without prefetching and whose class redefines nothing
+    of ``QuerySet``. Comparing compiled SQL catches whatever a manager can add (filter,
+    annotation, ``extra``, ``select_related``, ``distinct``, ``only``...) in any Django version
+    without listing ``Query`` attributes; refusing any override, even of ``delete``, is coarse
+    but safe: at worst such a queryset loses the join. Querysets that only add methods keep it.
+    """
+    if user_model._meta.parents or connections[database].vendor not in _JOIN_VENDORS:
+        return False
+    users = user_model._default_manager.using(database)
+    if (
+        _overrides_queryset(type(users))
+        or users._iterable_class is not ModelIterable
+        or users._prefetch_related_lookups
+    ):
+        return False
+    plain: models.QuerySet[Any] = models.QuerySet(model=user_model, using=database)
+    try:
+        return users.query.get_compiler(database).as_sql() == (
+            plain.query.get_compiler(database).as_sql()
+        )
+    except EmptyResultSet:  # A manager returning .none().
+        return False
+
+
+def _load_user_with_application(users: Any, pk: Any, client_id: str) -> Any:
     """Return the user with ``pk`` carrying its token's application columns, or None.
 
     A hand-written ``LEFT JOIN`` keeps authentication at one query and is several times cheaper
     to build than the equivalent ORM subqueries (see ``benchmarks/``), on a path every API call
-    takes.
+    takes. Only for ``users`` (the default manager's queryset) that :func:`_join_is_equivalent`
+    accepts.
     """
-    database = router.db_for_read(user_model)
-    connection = connections[database]
+    user_model = users.model
+    connection = connections[users.db]
     quote = connection.ops.quote_name
     meta = Application._meta
     application_column = {name: quote(_column(meta, name)) for name in _APPLICATION_FIELDS}
@@ -84,7 +154,7 @@ def _load_user_with_application(user_model: Any, pk: Any, client_id: str) -> Any
         f"WHERE u.{quote(pk_field.column)} = %s"
     )
     params = [client_id, pk_field.get_db_prep_value(pk, connection)]
-    rows = list(user_model._default_manager.using(database).raw(sql, params))
+    rows = list(users.raw(sql, params))
     if not rows:
         return None
     user = rows[0]
@@ -160,7 +230,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
     def authenticate_claims(
         self, request: Request, raw: str, claims: dict[str, Any]
     ) -> tuple[Any, DelegatedToken]:
-        """Check the delegation claims, the application and the user (one database query)."""
+        """Check the delegation claims, the application and the user."""
         client_id = claims.get("client_id")
         user_id = claims.get("sub") or claims.get("user_id")
         if not isinstance(client_id, str) or not client_id or not user_id:
@@ -184,29 +254,39 @@ class DelegatedTokenAuthentication(BaseAuthentication):
     def get_user_and_application(
         self, request: Request, user_id: str, client_id: str
     ) -> tuple[Any, dict[str, Any]]:
-        """Load the user and the application's liveness and scopes in one query."""
+        """Load the user (through its default manager) and the application's liveness and scopes.
+
+        One query where a join reads the user as the default manager would, two otherwise.
+        """
         user_model = get_user_model()
         try:
             pk = user_model._meta.pk.to_python(user_id)
         except ValidationError:
             self.fail(request, _("Invalid token claims."))
-        user = _load_user_with_application(user_model, pk, client_id)
-        if user is None:
-            # Failure path only: a second query keeps the application checks first.
+        database = router.db_for_read(user_model)
+        users = user_model._default_manager.using(database)
+        joined = _join_is_equivalent(user_model, database) and not users.query.where
+        user = _load_user_with_application(users, pk, client_id) if joined else None
+        if user is not None:
+            application: dict[str, Any] | None = {
+                "id": user._delegation_app_id,
+                "is_active": user._delegation_app_active,
+                "scopes": user._delegation_app_scopes,
+            }
+        else:
+            # Without the join, or when it found no user: the application is checked first.
             application = (
                 Application.objects.filter(client_id=client_id)
                 .order_by()
                 .values("id", "is_active", "scopes")
                 .first()
             )
-            self.check_application(request, application)
-            self.fail(request, _("User not found."))
-        application = {
-            "id": user._delegation_app_id,
-            "is_active": user._delegation_app_active,
-            "scopes": user._delegation_app_scopes,
-        }
         self.check_application(request, application)
+        assert application is not None  # check_application refuses None.
+        if not joined:
+            user = users.filter(pk=pk).first()
+        if user is None:
+            self.fail(request, _("User not found."))
         if not user.is_active:
             self.fail(request, _("User account is disabled."))
         return user, application

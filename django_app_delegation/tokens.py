@@ -133,9 +133,17 @@ def required_claims() -> list[str]:
     return sorted(required)
 
 
-#: What decoding raises for a token that is not ours: unparsable, or signed with another key or
-#: algorithm. Anything else raised by :func:`decode_token` concerns a token we signed.
+class ForeignToken(jwt.InvalidTokenError):
+    """The token failed before its signature was verified, on a header we cannot use (a ``kid``
+    that is not a string, an unknown ``crit`` extension): not one we issued.
+    """
+
+
+#: What decoding raises for a token that is not ours: unparsable, a header we cannot use, or
+#: signed with another key or algorithm; that is, any failure before the signature is verified.
+#: Anything else raised by :func:`decode_token` concerns a token we signed.
 FOREIGN_TOKEN_ERRORS = (
+    ForeignToken,
     jwt.DecodeError,
     jwt.InvalidSignatureError,
     jwt.InvalidAlgorithmError,
@@ -156,7 +164,14 @@ def decode_token(token: str) -> dict[str, Any]:
     """
     key = verifying_key()
     algorithms = [delegation_settings.ALGORITHM]
-    signed = jwt.api_jws.decode_complete(token, key, algorithms=algorithms)
+    try:
+        signed = jwt.api_jws.decode_complete(token, key, algorithms=algorithms)
+    except FOREIGN_TOKEN_ERRORS:
+        raise
+    except jwt.PyJWTError as exc:
+        # Header checks (``kid``, ``crit``, ``b64``) run before the signature: we issue no such
+        # header, so the token is someone else's whatever key signed it.
+        raise ForeignToken(str(exc)) from exc
     # The signature is ours from here on: every failure is a 401, never a deferral.
     if delegation_settings.VERIFY_TOKEN_TYPE:
         typ = str(signed["header"].get("typ", "")).lower()

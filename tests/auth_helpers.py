@@ -5,6 +5,10 @@ authenticator standing in for an OIDC resource server, a claims hook, and views 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 import uuid
 
@@ -54,14 +58,31 @@ def delegated_claims(application, user, **overrides):
     return {name: value for name, value in claims.items() if value is not None}
 
 
-def sign(claims, *, key=None, algorithm="HS256", typ="at+jwt"):
-    """Sign ``claims`` with the test key (or ``key``); ``typ=None`` leaves ``typ`` out."""
+def sign(claims, *, key=None, algorithm="HS256", typ="at+jwt", headers=None):
+    """Sign ``claims`` with the test key (or ``key``); ``typ=None`` leaves ``typ`` out.
+
+    ``headers`` adds JOSE header parameters.
+    """
     return jwt.encode(
         claims,
         key if key is not None else settings.APP_DELEGATION["SIGNING_KEY"],
         algorithm=algorithm,
-        headers={"typ": typ},
+        headers={"typ": typ, **(headers or {})},
     )
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def sign_by_hand(claims, header, *, key=None):
+    """An HS256 JWS with exactly ``header``, for headers PyJWT refuses to encode (``kid: 123``)."""
+    key = key if key is not None else settings.APP_DELEGATION["SIGNING_KEY"]
+    signing_input = ".".join(
+        _b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
+    )
+    signature = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64url(signature)}"
 
 
 def bearer(token):

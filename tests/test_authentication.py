@@ -6,12 +6,25 @@ import time
 
 import jwt
 import pytest
+from django.db import connections
+from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from django_app_delegation import authentication
 from django_app_delegation.authentication import DelegatedToken, DelegatedTokenAuthentication
-from tests.auth_helpers import OTHER_PROVIDER_KEY, OURS, THEIRS, bearer, delegated_claims, sign
+from tests.auth_helpers import (
+    OTHER_PROVIDER_KEY,
+    OURS,
+    THEIRS,
+    bearer,
+    delegated_claims,
+    sign,
+    sign_by_hand,
+)
 from tests.conftest import ALL_SCOPES
+from tests.testapp.models import Account, MemberAccount, ProxyUser, SoftDeleteUser, User
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 PLAIN_CHALLENGE = 'Bearer realm="api"'
@@ -143,6 +156,14 @@ def second_authenticator(settings):
     }
 
 
+UNKNOWN_CRIT = {"crit": ["urn:x"], "urn:x": 1}
+#: JOSE headers PyJWT refuses before it verifies the signature.
+UNUSABLE_HEADERS = {
+    "kid not a string": {"alg": "HS256", "typ": "at+jwt", "kid": 123},
+    "unknown crit": {"alg": "HS256", "typ": "at+jwt", **UNKNOWN_CRIT},
+}
+
+
 @pytest.mark.urls("tests.auth_helpers")
 class TestDeferralReachesTheNextAuthenticator:
     @pytest.mark.parametrize("token", ["other-token", "other-token-list"])
@@ -190,6 +211,30 @@ class TestDeferralReachesTheNextAuthenticator:
         self, api_client, db, second_authenticator
     ):
         assert_deferred(api_client.get("/live/scoped/", **bearer("nobody-knows-me")))
+
+    @pytest.mark.parametrize("key", [OTHER_PROVIDER_KEY, None], ids=["their key", "our key"])
+    @pytest.mark.parametrize("header", UNUSABLE_HEADERS.values(), ids=UNUSABLE_HEADERS.keys())
+    def test_token_whose_header_we_cannot_use_is_left_to_the_next_one(
+        self, api_client, application, user, second_authenticator, header, key
+    ):
+        """A non-string ``kid`` or an unknown ``crit`` extension is refused before the signature
+        is checked, so even with our key the token is not one we issued (we never emit ``crit``,
+        and our ``kid`` is a string): the next authenticator decides.
+        """
+        token = sign_by_hand(delegated_claims(application, user), header, key=key)
+        request = APIRequestFactory().get("/live/scoped/", **bearer(token))
+
+        assert DelegatedTokenAuthentication().authenticate(Request(request)) is None
+        assert_deferred(api_client.get("/live/scoped/", **bearer(token)))
+
+    @pytest.mark.parametrize("key", [OTHER_PROVIDER_KEY, None], ids=["their key", "our key"])
+    def test_token_with_an_unknown_critical_extension_built_by_pyjwt_is_left_to_the_next_one(
+        self, api_client, application, user, second_authenticator, key
+    ):
+        """The same token as above, minted by PyJWT itself rather than by hand."""
+        token = sign(delegated_claims(application, user), key=key, headers=UNKNOWN_CRIT)
+
+        assert_deferred(api_client.get("/live/scoped/", **bearer(token)))
 
 
 # Tokens of ours that cannot be used: 401 invalid_token --------------------------------------------
@@ -351,6 +396,208 @@ def test_revoked_token_is_refused_in_one_query(
         response = whoami(access_token)
 
     assert response.status_code == 401
+
+
+# User models the join cannot read: the default manager's way is used -------------------------
+
+
+@pytest.fixture
+def user_model(monkeypatch):
+    """Make authentication load users from another model than ``AUTH_USER_MODEL``."""
+
+    def use(model):
+        monkeypatch.setattr(authentication, "get_user_model", lambda: model)
+
+    return use
+
+
+@pytest.fixture
+def soft_delete_user(db, user_model):
+    user_model(SoftDeleteUser)
+    return SoftDeleteUser.objects.create(email="sam@example.com")
+
+
+@pytest.fixture
+def member_account(db, user_model):
+    user_model(MemberAccount)
+    return MemberAccount.objects.create(email="mia@example.com", member_number="M-1")
+
+
+def test_token_of_a_soft_deleted_user_is_401_user_not_found(whoami, application, soft_delete_user):
+    token = sign(delegated_claims(application, soft_delete_user))
+    soft_delete_user.deleted_at = timezone.now()
+    soft_delete_user.save()
+
+    assert_invalid_token(whoami(token), "User not found.")
+
+
+def test_user_is_loaded_through_the_default_manager_when_it_filters(
+    whoami, application, soft_delete_user, django_assert_num_queries
+):
+    token = sign(delegated_claims(application, soft_delete_user))
+
+    with django_assert_num_queries(2) as captured:
+        response = whoami(token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["user"] == "sam@example.com"
+    user_query = captured.captured_queries[-1]["sql"].lower()
+    assert "deleted_at" in user_query
+    assert "is null" in user_query
+
+
+def test_application_check_comes_before_the_user_check_without_the_join(
+    whoami, application, soft_delete_user
+):
+    token = sign(delegated_claims(application, soft_delete_user))
+    soft_delete_user.delete()
+    application.is_active = False
+    application.save()
+
+    assert_invalid_token(whoami(token), "Application is disabled.")
+
+
+def test_scopes_are_within_the_applications_without_the_join(whoami, application, soft_delete_user):
+    token = sign(delegated_claims(application, soft_delete_user))
+    application.scopes = ["rooms:list"]
+    application.save()
+
+    response = whoami(token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["scopes"] == ["rooms:list"]
+
+
+def test_user_id_beyond_the_primary_key_range_is_401_user_not_found_without_the_join(
+    whoami, application, soft_delete_user
+):
+    token = sign(delegated_claims(application, soft_delete_user, sub=str(2**70)))
+
+    assert_invalid_token(whoami(token), "User not found.")
+
+
+def test_token_of_a_deactivated_multi_table_user_is_401(whoami, application, member_account):
+    token = sign(delegated_claims(application, member_account))
+    Account.objects.filter(pk=member_account.pk).update(is_active=False)
+
+    assert_invalid_token(whoami(token), "User account is disabled.")
+
+
+def test_multi_table_user_is_loaded_with_its_parents_fields(
+    whoami, application, member_account, django_assert_num_queries
+):
+    token = sign(delegated_claims(application, member_account))
+
+    with django_assert_num_queries(2):
+        response = whoami(token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["user"] == "mia@example.com"
+
+
+def test_multi_table_user_comes_with_every_field_of_its_tables(application, member_account):
+    token = sign(delegated_claims(application, member_account))
+    request = Request(APIRequestFactory().get("/whoami/", **bearer(token)))
+
+    authenticated_user, auth = DelegatedTokenAuthentication().authenticate(request)
+
+    assert isinstance(authenticated_user, MemberAccount)
+    assert authenticated_user.get_deferred_fields() == set()
+    assert (authenticated_user.pk, authenticated_user.email) == (
+        member_account.pk,
+        member_account.email,
+    )
+    assert authenticated_user.member_number == "M-1"
+    assert auth.user_id == str(member_account.pk)
+
+
+@pytest.fixture
+def fresh_join_decision():
+    """Forget the cached decisions, before and after: the test changes what they depend on."""
+    authentication._reads_like_default_manager.cache_clear()
+    yield authentication._join_is_equivalent
+    authentication._reads_like_default_manager.cache_clear()
+
+
+class ApplicationsElsewhereRouter:
+    """Reads applications from another database than users."""
+
+    def db_for_read(self, model, **hints):
+        return "applications" if model._meta.app_label == "django_app_delegation" else None
+
+
+def test_join_is_used_for_a_plain_user_model(fresh_join_decision):
+    assert fresh_join_decision(User, "default") is True
+
+
+@pytest.mark.parametrize(
+    "model",
+    [SoftDeleteUser, MemberAccount, ProxyUser],
+    ids=["default manager filters", "multi-table inheritance", "proxy"],
+)
+def test_join_is_not_used_for_a_user_model_it_would_read_differently(fresh_join_decision, model):
+    assert fresh_join_decision(model, "default") is False
+
+
+def test_join_is_not_used_when_applications_are_read_from_another_database(
+    fresh_join_decision, settings
+):
+    settings.DATABASE_ROUTERS = [f"{__name__}.ApplicationsElsewhereRouter"]
+
+    assert fresh_join_decision(User, "default") is False
+
+
+def test_join_is_not_used_on_a_database_it_was_not_written_for(fresh_join_decision, monkeypatch):
+    monkeypatch.setattr(connections["default"], "vendor", "oracle")
+
+    assert fresh_join_decision(User, "default") is False
+
+
+class AddsMethods(QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class OverridesIteration(QuerySet):
+    def _fetch_all(self):
+        super()._fetch_all()
+
+
+class MixinOverridingFilter:
+    def filter(self, *args, **kwargs):
+        return super().filter(*args, **kwargs)
+
+
+class OverridesFilterThroughAMixin(MixinOverridingFilter, AddsMethods):
+    pass
+
+
+@pytest.mark.parametrize(
+    ("queryset_class", "overrides"),
+    [
+        (QuerySet, False),
+        (AddsMethods, False),
+        (OverridesIteration, True),
+        (OverridesFilterThroughAMixin, True),
+        (object, True),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else str(value),
+)
+def test_join_is_kept_only_for_querysets_that_redefine_nothing(queryset_class, overrides):
+    assert authentication._overrides_queryset(queryset_class) is overrides
+
+
+def test_filter_the_default_manager_adds_after_the_decision_still_applies(
+    whoami, access_token, user, monkeypatch
+):
+    assert whoami(access_token).status_code == 200
+    manager_class = type(User._default_manager)
+    get_queryset = manager_class.get_queryset
+    monkeypatch.setattr(
+        manager_class, "get_queryset", lambda self: get_queryset(self).exclude(pk=user.pk)
+    )
+
+    assert_invalid_token(whoami(access_token), "User not found.")
 
 
 # request.auth -----------------------------------------------------------------------------------

@@ -13,8 +13,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from django_app_delegation.tokens import WrongTokenType, decode_token, issue_token, key_id
-from tests.auth_helpers import bearer, delegated_claims, pem_pair, sign
+from django_app_delegation.tokens import (
+    FOREIGN_TOKEN_ERRORS,
+    WrongTokenType,
+    decode_token,
+    issue_token,
+    key_id,
+)
+from tests.auth_helpers import bearer, delegated_claims, pem_pair, sign, sign_by_hand
 
 TEST_KEY = "tests-signing-key-that-is-at-least-32-bytes-long"
 #: 64 bytes: long enough for HS512 (RFC 7518 §3.2), so PyJWT does not warn.
@@ -174,6 +180,28 @@ def test_decode_refuses_an_hmac_token_keyed_with_the_public_key(
 
     with pytest.raises(jwt.InvalidTokenError, match="alg value is not allowed"):
         decode_token(token)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"kid": 123}, {"crit": ["urn:x"], "urn:x": 1}],
+    ids=["kid not a string", "unknown crit"],
+)
+def test_decode_reports_a_header_it_cannot_use_as_a_foreign_token(application, user, header):
+    """Signed with our key, yet refused before the signature: we never issue such headers."""
+    token = sign_by_hand(delegated_claims(application, user), {"alg": "HS256", **header})
+
+    with pytest.raises(FOREIGN_TOKEN_ERRORS):
+        decode_token(token)
+
+
+def test_decode_reports_claims_of_our_tokens_as_not_foreign(application, user):
+    now = int(time.time())
+    token = sign(delegated_claims(application, user, iat=now - 3660, exp=now - 60))
+
+    with pytest.raises(jwt.InvalidTokenError) as excinfo:
+        decode_token(token)
+    assert not isinstance(excinfo.value, FOREIGN_TOKEN_ERRORS)
 
 
 def test_decode_always_requires_exp(application, user, delegation):

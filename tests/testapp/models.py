@@ -73,3 +73,57 @@ class Note(models.Model):
 
     def __str__(self):
         return self.text
+
+
+# User models other than AUTH_USER_MODEL, for the authentication tests that patch
+# ``get_user_model``: a default manager that hides rows, and multi-table inheritance.
+
+
+class SoftDeleteUserManager(BaseUserManager):
+    """Hides soft-deleted users, as many projects' default user managers do."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class SoftDeleteUser(AbstractBaseUser):
+    """A user whose default manager leaves out soft-deleted rows."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    is_active = models.BooleanField(default=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SoftDeleteUserManager()
+    all_objects = models.Manager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    def __str__(self):
+        return self.email
+
+
+class Account(AbstractBaseUser):
+    """The concrete parent of a multi-table-inheritance user model."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    is_active = models.BooleanField(default=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    def __str__(self):
+        return self.email
+
+
+class MemberAccount(Account):
+    """A user model whose ``email`` and ``is_active`` live in its parent's table."""
+
+    member_number = models.CharField(max_length=20, blank=True)
+
+
+class ProxyUser(User):
+    """A proxy of the test user model."""
+
+    class Meta:
+        proxy = True
