@@ -9,9 +9,11 @@ from typing import Any
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import DatabaseError
 from django.utils.module_loading import import_string
+from rest_framework.settings import api_settings
 
 from .conf import DEFAULTS, IMPORT_STRINGS, SETTINGS_NAME, delegation_settings
 from .scopes import is_valid_scope_token
+from .throttling import CACHE_FAILURE_POLICIES
 from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
 
 ID = "django_app_delegation"
@@ -132,6 +134,26 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 f"{', '.join(sorted(RELAXABLE_CLAIMS))}.",
                 hint="exp is always required, iss and aud whenever ISSUER and AUDIENCE are set.",
                 id=f"{ID}.E010",
+            )
+        )
+
+    if _setting("THROTTLE_CACHE_FAILURE") not in CACHE_FAILURE_POLICIES:
+        messages.append(
+            Error(
+                f"{SETTINGS_NAME}['THROTTLE_CACHE_FAILURE'] must be "
+                + " or ".join(f'"{policy}"' for policy in CACHE_FAILURE_POLICIES)
+                + ".",
+                id=f"{ID}.E014",
+            )
+        )
+    if _setting("TOKEN_VIEW_THROTTLE_CLASSES") and api_settings.NUM_PROXIES is None:
+        messages.append(
+            Warning(
+                "REST_FRAMEWORK['NUM_PROXIES'] is not set: throttles that count by client IP "
+                "take it from the X-Forwarded-For header the client sends, which anyone can vary "
+                "to escape the limit.",
+                hint="Set it to the number of proxies in front of the application (0 for none).",
+                id=f"{ID}.W002",
             )
         )
 

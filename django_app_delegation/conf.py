@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "GET_TOKEN_SCOPES": "django_app_delegation.hooks.get_token_scopes",
     # Throttles applied to the token endpoint (DRF throttle classes).
     "TOKEN_VIEW_THROTTLE_CLASSES": (),
+    # When the throttles' cache cannot be reached: "allow" the request (with a warning log) or
+    # "deny" it (503). Applies to the token endpoint and the resource viewset.
+    "THROTTLE_CACHE_FAILURE": "allow",
     # Resources exposed by ``ResourceViewSet``: route name -> options (see ``viewsets.py``).
     "RESOURCES": {},
     # Which objects a delegated call reaches: "application" (only the objects this application

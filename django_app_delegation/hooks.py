@@ -8,16 +8,25 @@ pointing its setting at a dotted path, e.g.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
-from django.db.models import Field
+from django.db import IntegrityError, connections, router, transaction
+from django.db.models import Field, Q
 
 from .conf import delegation_settings
-from .exceptions import InvalidGrant, MultipleUsers, UserInactive, UserNotFound
+from .domains import email_lookup_forms, normalize_email, to_ascii
+from .exceptions import (
+    InvalidGrant,
+    MultipleUsers,
+    TokenRequestError,
+    UserInactive,
+    UserNotFound,
+)
 from .scopes import normalize_scopes
 from .signals import user_provisioned
 
@@ -30,10 +39,61 @@ if TYPE_CHECKING:
 logger = logging.getLogger("django_app_delegation")
 
 
-def _find_users(email: str) -> list[AbstractBaseUser]:
+def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
+    """Users whose e-mail is ``email`` (normalised) in any case, Unicode or ASCII domain."""
     user_model = get_user_model()
-    email_field = user_model.get_email_field_name()
-    return list(user_model._default_manager.filter(**{f"{email_field}__iexact": email})[:2])
+    lookup = f"{user_model.get_email_field_name()}__iexact"
+    condition = Q()
+    for form in email_lookup_forms(email):
+        condition |= Q(**{lookup: form})
+    users = user_model._default_manager.db_manager(using).filter(condition)
+    return list(users[:2])
+
+
+#: How long a provisioning request waits for another one creating the same user (MySQL/MariaDB).
+PROVISIONING_LOCK_TIMEOUT = 10
+
+
+def _lock_key(email: str) -> str:
+    local, _sep, domain = email.rpartition("@")
+    return hashlib.sha256(f"{local.lower()}@{to_ascii(domain)}".encode()).hexdigest()
+
+
+@contextmanager
+def _provisioning_lock(email: str, using: str) -> Iterator[None]:
+    """Serialise the creation of one e-mail's user across processes, in one transaction.
+
+    PostgreSQL takes a transaction-level advisory lock and MySQL/MariaDB a named lock released
+    after the commit, so a waiting request reads the winner's row instead of inserting a
+    duplicate, even where the user table has no unique constraint on the e-mail (MariaDB cannot
+    index ``LOWER(email)``). Elsewhere (SQLite) the transaction alone applies.
+    """
+    connection = connections[using]
+    key = _lock_key(email)
+    if connection.vendor == "mysql" and not connection.in_atomic_block:
+        name = f"app_delegation:{key[:48]}"  # Lock names are at most 64 characters.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT GET_LOCK(%s, %s)", [name, PROVISIONING_LOCK_TIMEOUT])
+            (acquired,) = cursor.fetchone()
+        if acquired != 1:
+            raise TokenRequestError(
+                "Another request is creating this user; try again.",
+                error="temporarily_unavailable",
+                status=503,
+                headers={"Retry-After": "1"},
+            )
+        try:
+            with transaction.atomic(using=using):
+                yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT RELEASE_LOCK(%s)", [name])
+        return
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int(key[:16], 16) - (1 << 63)])
+        yield
 
 
 def _one(users: list[AbstractBaseUser]) -> AbstractBaseUser | None:
@@ -68,18 +128,27 @@ def get_delegated_user(
     Contract: return a user, or raise :class:`~django_app_delegation.exceptions.UserNotFound`,
     :class:`~.UserInactive`, :class:`~.MultipleUsers` (or any other
     :class:`~.TokenRequestError`) to refuse. The default looks the e-mail up case-insensitively
-    and, when ``ALLOW_USER_CREATION`` is on, creates a user with that e-mail and an unusable
-    password. Creation is race-safe when the user table has a unique constraint on the
-    lower-cased e-mail (see the docs): the losing request reads the winner's row.
+    (normalised, see :func:`~django_app_delegation.domains.normalize_email`; Unicode or ASCII
+    domain) and, when ``ALLOW_USER_CREATION`` is on, creates a user with that e-mail and an
+    unusable password. Creation is race-safe: on PostgreSQL and MySQL/MariaDB concurrent requests
+    for one e-mail are serialised by a database lock, and elsewhere a unique constraint on the
+    lower-cased e-mail (see the docs) makes the losing request read the winner's row.
     """
+    email = normalize_email(email)
     user = _one(_find_users(email))
     if user is None:
         if not delegation_settings.ALLOW_USER_CREATION:
             raise UserNotFound()
+        created = False
+        database = router.db_for_write(get_user_model())
         try:
-            with transaction.atomic():
-                user = _build_provisional_user(email)
-                user.save()
+            with _provisioning_lock(email, using=database):
+                # Whoever held the lock before us may have created the user.
+                user = _one(_find_users(email, using=database))
+                if user is None:
+                    user = _build_provisional_user(email)
+                    user.save()
+                    created = True
         except IntegrityError:
             logger.info(
                 "Concurrent provisioning for application %s; reading the winner's row",
@@ -90,7 +159,7 @@ def get_delegated_user(
                 raise MultipleUsers(
                     "Failed to create or retrieve provisional user.", status=409
                 ) from None
-        else:
+        if created:
             logger.info(
                 "Provisional user %s created for application %s", user.pk, application.client_id
             )

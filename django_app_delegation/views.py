@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from . import secrets as client_secrets
 from .conf import delegation_settings
+from .domains import email_domain, normalize_email
 from .exceptions import (
     DomainNotAllowed,
     InvalidClient,
@@ -34,8 +35,10 @@ from .exceptions import (
     UserInactive,
 )
 from .models import Application
+from .parsers import JSONParser, refused_body_parse_error
 from .scopes import is_valid_scope_token, normalize_scopes
 from .signals import delegation_denied, token_issued
+from .throttling import CacheFailureSafeThrottlingMixin, ThrottlingUnavailable
 from .tokens import IssuedToken, issue_token
 
 logger = logging.getLogger("django_app_delegation")
@@ -57,7 +60,7 @@ class ClientCredentials:
     via_basic: bool
 
 
-class DelegationTokenView(APIView):
+class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
     """Issue an access token acting as a user to an authenticated application.
 
     ``POST`` with ``grant_type=client_credentials`` and ``scope="<email> [scope ...]"``; the
@@ -92,6 +95,7 @@ class DelegationTokenView(APIView):
         scopes = self.get_granted_scopes(application, requested)
         self.check_can_delegate(request, application, email)
         user = self.get_user(request, application, email)
+        self.check_delegated_user(request, application, email, user)
         issued = issue_token(application=application, user=user, scopes=scopes, request=request)
         application.mark_used()
         token_issued.send(
@@ -206,10 +210,12 @@ class DelegationTokenView(APIView):
         """Split ``scope`` into the user's e-mail and the scopes requested (maybe none)."""
         email, *requested = scope.split()
         try:
+            # One spelling per mailbox before any decision or lookup (see ``normalize_email``).
+            email = normalize_email(email)
             if len(email) > MAX_EMAIL_LENGTH:
                 raise ValidationError("too long")
             validate_email(email)
-        except ValidationError:
+        except (ValidationError, ValueError):
             raise InvalidRequest(_("Scope should be a valid email address.")) from None
         invalid = [item for item in requested if not is_valid_scope_token(item)]
         if invalid:
@@ -239,6 +245,30 @@ class DelegationTokenView(APIView):
             logger.warning("Application %s denied delegation for a user", application.client_id)
             raise DomainNotAllowed()
 
+    def check_delegated_user(
+        self, request: Request, application: Application, email: str, user: AbstractBaseUser
+    ) -> None:
+        """Decide again on the e-mail of the user found, not only on the one asked for.
+
+        Databases fold case and accents their own way (``evil.com`` with a dotless i finds
+        ``evil.com`` on PostgreSQL, ``société.fr`` finds ``societe.fr`` under MariaDB's default
+        collation): a user whose e-mail is in another domain than the one requested is refused,
+        and one whose address differs otherwise must pass ``CAN_DELEGATE`` under its own address.
+        """
+        user_email = getattr(user, type(user).get_email_field_name(), None) or ""
+        try:
+            found = normalize_email(str(user_email))
+        except ValueError:
+            found = ""
+        if not found or email_domain(found) != email_domain(email):
+            logger.warning(
+                "Application %s asked for a user whose e-mail is in another domain; refused",
+                application.client_id,
+            )
+            raise DomainNotAllowed()
+        if found.lower() != email.lower():
+            self.check_can_delegate(request, application, found)
+
     def get_user(self, request: Request, application: Application, email: str) -> AbstractBaseUser:
         user = delegation_settings.GET_DELEGATED_USER(
             email=email, application=application, request=request
@@ -260,6 +290,15 @@ class DelegationTokenView(APIView):
     # -- errors ----------------------------------------------------------------------------
 
     def handle_exception(self, exc: Exception) -> Response:
+        # Bodies Django refuses to read (too large, too many fields) are invalid requests too.
+        exc = refused_body_parse_error(exc, self.request) or exc
+        if isinstance(exc, ThrottlingUnavailable):
+            exc = TokenRequestError(
+                str(exc.detail),
+                error=str(exc.default_code),
+                status=exc.status_code,
+                headers=exc.headers,
+            )
         if isinstance(exc, TokenRequestError):
             self.report_denial(exc)
             body = {"error": exc.error, "error_description": exc.description}
@@ -272,7 +311,7 @@ class DelegationTokenView(APIView):
         return super().handle_exception(exc)
 
     def report_denial(self, exc: TokenRequestError) -> None:
-        if exc.error in ("invalid_request", "unsupported_grant_type"):
+        if exc.error in ("invalid_request", "unsupported_grant_type", "temporarily_unavailable"):
             return
         delegation_denied.send(
             sender=Application,

@@ -32,8 +32,9 @@ Resource options (all read at request time):
     that records the object's provenance.
 ``PERFORM_UPDATE`` / ``PERFORM_DESTROY``
     hooks ``(*, request, serializer, resource, **kwargs)`` and ``(*, request, instance,
-    resource, **kwargs)``; the defaults save and delete. Deletion runs in the transaction that
-    removes the provenance record.
+    resource, **kwargs)``; the defaults save and delete. Both run in the request's transaction,
+    holding the lock of the object's row (see below); deletion in the one that removes the
+    provenance record.
 ``PERMISSION_CLASSES``
     object-permission classes added after authentication and scope checks.
 ``ACTIONS``
@@ -46,6 +47,11 @@ Resource options (all read at request time):
     ``<name>:create``, ``<name>:update`` (update and partial_update) and ``<name>:delete``.
 ``LIST_SCOPE``
     overrides the global ``LIST_SCOPE`` for this resource.
+
+Concurrent writes: update, partial_update and destroy run in one transaction that locks the
+object's row (``SELECT ... FOR UPDATE``) once it is looked up. Of simultaneous deletes one answers
+204 and the others 404; an update that loses the race to a delete answers 404 instead of writing
+the row back. (SQLite serialises writers on its own and has no row locks.)
 """
 
 from __future__ import annotations
@@ -57,17 +63,25 @@ from typing import Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.utils.module_loading import import_string
 from rest_framework import exceptions, mixins, viewsets
+from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from .conf import delegation_settings
 from .models import ResourceProvenance
+from .parsers import JSONParser, refused_body_parse_error
 from .permissions import HasActionScope
+from .throttling import CacheFailureSafeThrottlingMixin
 
 ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 SCOPE_VERBS = {
@@ -78,6 +92,8 @@ SCOPE_VERBS = {
     "partial_update": "update",
     "destroy": "delete",
 }
+#: Actions that change the object they look up: they lock its row, in one transaction.
+WRITE_ACTIONS = ("update", "partial_update", "destroy")
 LIST_SCOPES = ("application", "user")
 RESOURCE_OPTIONS = frozenset(
     {
@@ -220,6 +236,7 @@ class _per_instance:  # Lower-case: used as a decorator, like ``property``.
 
 
 class ResourceViewSet(
+    CacheFailureSafeThrottlingMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -236,6 +253,7 @@ class ResourceViewSet(
     """
 
     resource_name: str | None = None
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     # -- configuration ---------------------------------------------------------------------
 
@@ -293,6 +311,13 @@ class ResourceViewSet(
     def get_list_scope(self) -> str:
         return self.resource.list_scope
 
+    def get_throttles(self) -> list[Any]:
+        """DRF's ``DEFAULT_THROTTLE_CLASSES`` as they are now, unless a subclass sets its own."""
+        classes: Any = self.throttle_classes
+        if classes is APIView.throttle_classes:
+            classes = api_settings.DEFAULT_THROTTLE_CLASSES
+        return [throttle() for throttle in classes]
+
     def get_authenticators(self) -> list[Any]:
         return [auth() for auth in delegation_settings.AUTHENTICATION_CLASSES]
 
@@ -304,8 +329,6 @@ class ResourceViewSet(
     def pagination_class(self) -> Any:  # type: ignore[override]
         configured = delegation_settings.PAGINATION_CLASS
         if configured is None:
-            from rest_framework.settings import api_settings
-
             return api_settings.DEFAULT_PAGINATION_CLASS
         return configured
 
@@ -336,6 +359,53 @@ class ResourceViewSet(
         if self.get_list_scope() == "application":
             queryset = queryset.filter(Exists(self.get_provenance_records(model)))
         return queryset
+
+    def get_object(self) -> Any:
+        """Look the object up; for writes, lock its row before checking object permissions.
+
+        The row is locked on its primary key alone (the resource's queryset may use DISTINCT or
+        aggregates, which refuse ``FOR UPDATE``); if a concurrent request deleted it meanwhile,
+        the answer is 404. Permissions are then checked on an object that cannot vanish.
+        """
+        queryset = self.filter_queryset(self.get_queryset())
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg]}
+        obj = get_object_or_404(queryset, **lookup)
+        if self.action in WRITE_ACTIONS:
+            self.lock_object(obj)
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def get_write_database(self) -> str:
+        """The database alias written for this resource's model (the transaction's)."""
+        return router.db_for_write(self.get_model())
+
+    def lock_object(self, obj: models.Model) -> None:
+        """Lock the row of ``obj`` until the transaction ends; 404 if it no longer exists.
+
+        Outside a transaction (a subclass replacing ``update`` or ``destroy``) a lock would end
+        at once: nothing is done.
+        """
+        using = self.get_write_database()
+        if not transaction.get_connection(using).in_atomic_block:
+            return
+        # The base manager, as save() and delete() use: "gone" means gone for them.
+        rows = type(obj)._base_manager.using(using).select_for_update().filter(pk=obj.pk)
+        if not rows.order_by().values_list("pk", flat=True):
+            raise Http404()
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Update (or partially update) in one transaction holding the object's row lock."""
+        with transaction.atomic(using=self.get_write_database()):
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Delete in one transaction holding the object's row lock."""
+        with transaction.atomic(using=self.get_write_database()):
+            return super().destroy(request, *args, **kwargs)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # Bodies Django refuses to read (too large, too many fields) answer a parse error (400).
+        return super().handle_exception(refused_body_parse_error(exc, self.request) or exc)
 
     def get_provenance_records(self, model: type[models.Model]) -> models.QuerySet:
         """Provenance rows of objects created by the calling application (correlated on pk)."""
@@ -377,7 +447,8 @@ class ResourceViewSet(
     def perform_destroy(self, instance: models.Model) -> None:
         """Delete the object (through the hook) and its provenance record together."""
         hook = self.resource.perform_destroy_hook()
-        with transaction.atomic():
+        # Inside destroy()'s transaction this joins it (no savepoint): any error rolls back both.
+        with transaction.atomic(savepoint=False):
             ResourceProvenance.objects.filter(
                 content_type=ContentType.objects.get_for_model(type(instance)),
                 object_id=provenance_object_id(instance),

@@ -52,6 +52,21 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "/static/"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # A Redis server that is down (nothing listens on port 1): throttles must survive it.
+    "unreachable": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    },
+    # The local Redis, when there is one (tests that need it skip otherwise).
+    "redis": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Fast hashing for human-chosen secrets and users' passwords in tests.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

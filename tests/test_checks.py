@@ -285,3 +285,35 @@ def test_pagination_class_none_means_drf_default_and_is_not_an_error(delegation)
     delegation(PAGINATION_CLASS=None)
 
     assert f"{ID}.E004" not in ids()
+
+
+# -- E014, W002: throttling -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["allow", "deny"])
+def test_throttle_cache_failure_policies_are_accepted(delegation, value):
+    delegation(THROTTLE_CACHE_FAILURE=value)
+    assert ids() == []
+
+
+@pytest.mark.parametrize("value", ["open", "", None, True])
+def test_unknown_throttle_cache_failure_policy_is_an_error(delegation, value):
+    delegation(THROTTLE_CACHE_FAILURE=value)
+    assert ids() == [f"{ID}.E014"]
+
+
+def test_token_throttles_without_num_proxies_are_a_warning(delegation, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
+    delegation(TOKEN_VIEW_THROTTLE_CLASSES=["rest_framework.throttling.AnonRateThrottle"])
+
+    messages = check_settings()
+
+    assert [(message.id, message.level) for message in messages] == [(f"{ID}.W002", WARNING)]
+    assert "X-Forwarded-For" in messages[0].msg
+
+
+@pytest.mark.parametrize("num_proxies", [0, 2])
+def test_token_throttles_with_num_proxies_set_are_fine(delegation, settings, num_proxies):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
+    delegation(TOKEN_VIEW_THROTTLE_CLASSES=["rest_framework.throttling.AnonRateThrottle"])
+    assert ids() == []

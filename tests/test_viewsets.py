@@ -2,8 +2,9 @@
 allowed actions, CRUD on the test resources, object rules and settings read at request time.
 
 Provenance and ``LIST_SCOPE`` are specified in ``test_viewset_provenance.py``, query budgets and
-the index in ``test_viewset_queries.py``, subclasses in ``test_viewset_subclasses.py`` and the
-system checks in ``test_viewset_checks.py``.
+the index in ``test_viewset_queries.py``, subclasses in ``test_viewset_subclasses.py``, the
+system checks in ``test_viewset_checks.py`` and concurrent writes in real concurrent transactions
+in ``test_viewset_concurrency.py``.
 """
 
 from __future__ import annotations
@@ -11,8 +12,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from django_app_delegation.models import ResourceProvenance
+from django_app_delegation.viewsets import ACTIONS, ResourceViewSet
 from tests.testapp.models import Note, Widget
 from tests.viewset_helpers import (
     NOTE_SCOPES,
@@ -330,6 +335,71 @@ def test_a_deleted_widget_is_gone_for_its_creator(partner, lamp):
 
     assert client.get(widget_url(lamp)).status_code == 404
     assert client.get(WIDGETS).json()["results"] == []
+
+
+# -- an object deleted by a concurrent request -------------------------------------------------
+
+
+class DeleteAfterLookup:
+    """An execute wrapper deleting an object and every provenance record right after the request's
+    first read of the object's table: what a concurrent DELETE committing then would leave."""
+
+    def __init__(self, model, pk):
+        self.model = model
+        self.pk = pk
+        self.done = False
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not self.done and sql.startswith("SELECT") and self.model._meta.db_table in sql:
+            self.done = True
+            ResourceProvenance.objects.all().delete()
+            self.model.objects.filter(pk=self.pk).delete()
+        return result
+
+
+@pytest.fixture
+def editor(make_application, user, vocabulary, resource_options):
+    """A client for alice allowed every action on widgets and on notes (which allow them all)."""
+    vocabulary("notes:update", "notes:delete")
+    resource_options("notes", ACTIONS=list(ACTIONS))
+    scopes = [*WIDGET_SCOPES, *NOTE_SCOPES, "notes:update", "notes:delete"]
+    return Partner.register(make_application, "Editor", scopes).client()
+
+
+@pytest.mark.parametrize(
+    ("model", "url", "body"),
+    [(Widget, WIDGETS, {"name": "Desk"}), (Note, NOTES, {"text": "final"})],
+    ids=["widgets", "notes"],
+)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_an_object_deleted_between_lookup_and_write_is_404_and_not_written_back(
+    editor, model, url, body, method
+):
+    pk = editor.post(url, body, format="json").json()["id"]
+    data = {} if method == "delete" else {"data": body}
+    concurrent_delete = DeleteAfterLookup(model, pk)
+
+    with (
+        CaptureQueriesContext(connection) as queries,
+        connection.execute_wrapper(concurrent_delete),
+    ):
+        response = getattr(editor, method)(f"{url}{pk}/", format="json", **data)
+
+    assert concurrent_delete.done
+    assert response.status_code == 404, response.content
+    # On one connection the simulated delete rolls back with the request's transaction; what
+    # matters is that the request wrote nothing (no INSERT re-creating the row).
+    assert [q["sql"] for q in queries if q["sql"].startswith(("INSERT", "UPDATE"))] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_locking_an_object_outside_a_transaction_does_nothing(lamp, django_assert_num_queries):
+    # A subclass replacing update() or destroy() calls get_object() without their transaction.
+    view = ResourceViewSet(resource_name="widgets")
+
+    with django_assert_num_queries(0):
+        view.lock_object(lamp)
 
 
 # -- object-level rules ------------------------------------------------------------------------

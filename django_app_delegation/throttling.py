@@ -1,0 +1,70 @@
+"""Throttling that a cache outage cannot turn into server errors.
+
+DRF's throttles count requests in Django's cache. When that cache (Redis, Memcached) cannot be
+reached, ``THROTTLE_CACHE_FAILURE`` decides: ``"allow"`` (the default) lets the request through
+and logs a warning, ``"deny"`` refuses it with 503 and ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+
+from .conf import delegation_settings
+
+logger = logging.getLogger("django_app_delegation")
+
+#: Values of ``THROTTLE_CACHE_FAILURE``.
+ALLOW = "allow"
+DENY = "deny"
+CACHE_FAILURE_POLICIES = (ALLOW, DENY)
+#: Seconds a client is asked to wait when throttling is unavailable and requests are refused.
+RETRY_AFTER_UNAVAILABLE = 5
+
+
+class ThrottlingUnavailable(APIException):
+    """503: the throttles' cache cannot be reached and ``THROTTLE_CACHE_FAILURE`` is ``"deny"``."""
+
+    status_code = 503
+    default_detail = _("Request limits cannot be checked right now; try again later.")
+    default_code = "temporarily_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__()
+        # DRF's exception handler turns ``wait`` into ``Retry-After``.
+        self.wait = RETRY_AFTER_UNAVAILABLE
+        self.headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+
+
+class CacheFailureSafeThrottlingMixin:
+    """``check_throttles`` for DRF views that survives a cache outage (see the module)."""
+
+    def check_throttles(self, request: Request) -> None:
+        waits = []
+        for throttle in self.get_throttles():  # type: ignore[attr-defined]
+            try:
+                allowed = throttle.allow_request(request, self)
+            except Exception as exc:  # Whatever the cache backend raises when it is down.
+                self.throttle_cache_failed(request, throttle, exc)
+                continue
+            if not allowed:
+                waits.append(throttle.wait())
+        if waits:
+            known = [wait for wait in waits if wait is not None]
+            self.throttled(request, max(known, default=None))  # type: ignore[attr-defined]
+
+    def throttle_cache_failed(self, request: Request, throttle: Any, exc: Exception) -> None:
+        """Allow the request with a warning, or refuse it, as ``THROTTLE_CACHE_FAILURE`` says."""
+        deny = delegation_settings.THROTTLE_CACHE_FAILURE == DENY
+        logger.warning(
+            "Throttle %s could not use its cache (%s): request %s",
+            type(throttle).__name__,
+            type(exc).__name__,
+            "refused" if deny else "allowed",
+        )
+        if deny:
+            raise ThrottlingUnavailable()
