@@ -10,9 +10,9 @@ import jwt
 import pytest
 from django.conf import settings
 from django.db import connection, connections
-from django.db.models.signals import pre_save
 from rest_framework.test import APIClient
 
+from django_app_delegation import hooks
 from users.models import User
 
 from .helpers import ALL_SCOPES, TOKEN_URL
@@ -188,17 +188,22 @@ def test_provisioning_reuses_the_user_whatever_the_case_of_the_email(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_provisioning_creates_one_user(make_application, delegation):
-    """Two simultaneous first requests for an e-mail: the constraint lets one insert win."""
+def test_concurrent_provisioning_creates_one_user(make_application, delegation, monkeypatch):
+    """Two simultaneous first requests for an e-mail, both past their first lookup: one user."""
     if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent transactions and the partial unique index (PostgreSQL)")
+        pytest.skip("needs concurrent transactions (PostgreSQL)")
     delegation(ALLOW_USER_CREATION=True)
     application = make_application()
     both_looked_up = threading.Barrier(2, timeout=10)
+    find_users = hooks._find_users
+    first_lookup = threading.local()
 
-    def insert_together(sender, instance, **kwargs):
-        if instance.sub is None and instance.email == "Newcomer@example.com":
+    def find_users_together(email, using=None):
+        users = find_users(email, using=using)
+        if not getattr(first_lookup, "done", False):
+            first_lookup.done = True
             both_looked_up.wait()
+        return users
 
     def request(results):
         try:
@@ -218,15 +223,12 @@ def test_concurrent_provisioning_creates_one_user(make_application, delegation):
             connections.close_all()
 
     results = []
-    pre_save.connect(insert_together, sender=User)
-    try:
-        threads = [threading.Thread(target=request, args=(results,)) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
-    finally:
-        pre_save.disconnect(insert_together, sender=User)
+    monkeypatch.setattr(hooks, "_find_users", find_users_together)
+    threads = [threading.Thread(target=request, args=(results,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
 
     assert [response.status_code for response in results] == [200, 200]
     newcomer = User.objects.get(email__iexact="newcomer@example.com")
