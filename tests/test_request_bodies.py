@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
-DEPTH = 3000  # levels of nesting, well past Python's default recursion limit (1000)
+# Levels of nesting past the recursion limit of every supported Python: 3.11 and 3.12 stop at
+# about 1,000, 3.13 parses 3,000 and stops near 10,000. 200 kB, under the upload limit.
+DEPTH = 100_000
 NESTED = {
     "arrays": "[" * DEPTH + "]" * DEPTH,
     "objects": '{"a":' * DEPTH + "1" + "}" * DEPTH,
