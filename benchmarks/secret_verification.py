@@ -4,23 +4,26 @@ Run from the repository root::
 
     python benchmarks/secret_verification.py
 
-It prints the median time of one verification (µs) for a generated secret checked by
-``django_app_delegation.secrets.verify_secret`` (right secret, wrong secret, unknown client) and
-for the same secret hashed by Django's ``PBKDF2PasswordHasher`` at 1,000,000 iterations (what
-La Suite Meet uses), then the ratios. It exits non-zero when our right-secret median exceeds
-50 µs (the acceptance figure of issue 2) or when a wrong secret and an unknown client differ by
-more than ``--oracle-ratio`` (an enumeration oracle).
+It times ``django_app_delegation.secrets.verify_secret`` on a generated secret (right secret,
+wrong secret, unknown client) and Django's ``PBKDF2PasswordHasher`` at 1,000,000 iterations (what
+La Suite Meet uses) on the same secret, side by side in interleaved rounds, and prints the median
+time of one verification (µs) and the ratios. It asserts ratios only, never an absolute time: it
+exits non-zero when our verification is less than ``--min-speedup`` times faster than PBKDF2, or
+when a wrong secret and an unknown client differ by more than ``--oracle-ratio`` (an enumeration
+oracle). ``make bench-secrets`` runs it, in CI too.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import statistics
 import sys
 import timeit
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,11 +31,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import django
 from django.conf import settings
 
-#: The acceptance figure of issue 2: one verification of a generated secret, at most.
-FAST_PATH_BUDGET_US = 50.0
 #: La Suite Meet's figure (Django 5.2's default); pinned so the comparison is the same on any
 #: Django version (Django 6.0 raised its default).
 PBKDF2_ITERATIONS = 1_000_000
+#: The smallest accepted PBKDF2 / ours ratio. Measured: about 100,000x; a fast path that lost
+#: two orders of magnitude would still pass, one that lost its point would not.
+MIN_SPEEDUP = 1_000.0
+#: The largest accepted ratio between the wrong-secret and unknown-client medians (either way).
+#: Measured: 0.9 to 1.2. Skipping the dummy verification for unknown clients makes it about 20x.
+ORACLE_RATIO = 2.0
+
+
+@dataclass
+class Case:
+    """One timed call: ``number`` calls per sample, ``samples_per_round`` samples per round."""
+
+    func: Callable[[], object]
+    number: int
+    samples_per_round: int
 
 
 def configure_django() -> None:
@@ -45,18 +61,16 @@ def configure_django() -> None:
     django.setup()
 
 
-def measure(
-    cases: dict[str, Callable[[], object]], *, repeat: int, number: int
-) -> dict[str, list[float]]:
-    """Time each case ``repeat`` times (``number`` calls each), interleaved; µs per call."""
-    timers = {name: timeit.Timer(func) for name, func in cases.items()}
+def measure(cases: dict[str, Case], *, rounds: int) -> dict[str, list[float]]:
+    """Time every case in each of ``rounds`` rounds, so noise hits all alike; µs per call."""
+    timers = {name: timeit.Timer(case.func) for name, case in cases.items()}
+    for name, case in cases.items():  # warm-up
+        timers[name].timeit(max(1, case.number // 10))
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for timer in timers.values():  # warm-up
-        timer.timeit(max(1, number // 10))
-    for _ in range(repeat):
-        # Interleave the cases so that noise from other processes hits all of them alike.
-        for name, timer in timers.items():
-            samples[name].append(timer.timeit(number) / number * 1e6)
+    for _ in range(rounds):
+        for name, case in cases.items():
+            for _ in range(case.samples_per_round):
+                samples[name].append(timers[name].timeit(case.number) / case.number * 1e6)
     return samples
 
 
@@ -66,18 +80,32 @@ def summarize(samples: list[float]) -> tuple[float, float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=101, help="fast-path runs (default 101)")
     parser.add_argument(
-        "--number", type=int, default=1000, help="verifications per fast-path run (default 1000)"
+        "--rounds",
+        type=int,
+        default=7,
+        help="interleaved rounds; each times every case, PBKDF2 once per round (default 7)",
     )
     parser.add_argument(
-        "--pbkdf2-runs", type=int, default=7, help="PBKDF2 verifications per case (default 7)"
+        "--repeat",
+        type=int,
+        default=105,
+        help="fast-path samples per case, spread over the rounds (default 105)",
+    )
+    parser.add_argument(
+        "--number", type=int, default=1000, help="verifications per fast-path sample (default 1000)"
+    )
+    parser.add_argument(
+        "--min-speedup",
+        type=float,
+        default=MIN_SPEEDUP,
+        help=f"smallest accepted PBKDF2 / ours median ratio (default {MIN_SPEEDUP:,.0f})",
     )
     parser.add_argument(
         "--oracle-ratio",
         type=float,
-        default=1.5,
-        help="largest accepted ratio between wrong-secret and unknown-client medians (1.5)",
+        default=ORACLE_RATIO,
+        help=f"largest accepted wrong-secret / unknown-client ratio (default {ORACLE_RATIO:g})",
     )
     args = parser.parse_args(argv)
 
@@ -97,67 +125,70 @@ def main(argv: list[str] | None = None) -> int:
     hasher = PBKDF2PasswordHasher()
     pbkdf2_encoded = hasher.encode(secret, hasher.salt(), iterations=PBKDF2_ITERATIONS)
     assert check_password(secret, pbkdf2_encoded)
+    assert not check_password(wrong, pbkdf2_encoded)
 
-    fast = measure(
+    per_round = math.ceil(args.repeat / args.rounds)
+    samples = measure(
         {
-            "ours, right secret": lambda: client_secrets.verify_secret(secret, encoded),
-            "ours, wrong secret": lambda: client_secrets.verify_secret(wrong, encoded),
-            "ours, unknown client": lambda: client_secrets.verify_secret(secret, None),
+            "ours, right secret": Case(
+                lambda: client_secrets.verify_secret(secret, encoded), args.number, per_round
+            ),
+            "ours, wrong secret": Case(
+                lambda: client_secrets.verify_secret(wrong, encoded), args.number, per_round
+            ),
+            "ours, unknown client": Case(
+                lambda: client_secrets.verify_secret(secret, None), args.number, per_round
+            ),
+            "PBKDF2, right secret": Case(lambda: check_password(secret, pbkdf2_encoded), 1, 1),
+            "PBKDF2, wrong secret": Case(lambda: check_password(wrong, pbkdf2_encoded), 1, 1),
         },
-        repeat=args.repeat,
-        number=args.number,
+        rounds=args.rounds,
     )
-    slow = measure(
-        {
-            "PBKDF2, right secret": lambda: check_password(secret, pbkdf2_encoded),
-            "PBKDF2, wrong secret": lambda: check_password(wrong, pbkdf2_encoded),
-        },
-        repeat=args.pbkdf2_runs,
-        number=1,
-    )
-    results = {**fast, **slow}
 
     print(
         f"Python {platform.python_version()}, Django {django.get_version()}, "
         f"{os.cpu_count()} CPUs, {platform.machine()}"
     )
     print(
-        f"ours: {client_secrets.FAST_ALGORITHM} on a generated secret "
-        f"({args.repeat} runs x {args.number} calls); "
-        f"PBKDF2: pbkdf2_sha256, {PBKDF2_ITERATIONS:,} iterations ({args.pbkdf2_runs} runs); "
+        f"{args.rounds} interleaved rounds; ours: {client_secrets.FAST_ALGORITHM} on a generated "
+        f"secret ({per_round * args.rounds} samples x {args.number} calls per case); "
+        f"PBKDF2: pbkdf2_sha256, {PBKDF2_ITERATIONS:,} iterations ({args.rounds} calls per case); "
         f"Django's default here: {PBKDF2PasswordHasher.iterations:,}"
     )
     print()
     print(f"{'case':<24} {'median µs':>12} {'min µs':>12} {'max µs':>12}")
     medians: dict[str, float] = {}
-    for name, samples in results.items():
-        median, low, high = summarize(samples)
+    for name, values in samples.items():
+        median, low, high = summarize(values)
         medians[name] = median
         print(f"{name:<24} {median:>12,.2f} {low:>12,.2f} {high:>12,.2f}")
     print()
 
-    ours = medians["ours, right secret"]
-    pbkdf2 = medians["PBKDF2, right secret"]
+    speedups = {
+        kind: medians[f"PBKDF2, {kind}"] / medians[f"ours, {kind}"]
+        for kind in ("right secret", "wrong secret")
+    }
     oracle = medians["ours, wrong secret"] / medians["ours, unknown client"]
     right_wrong = medians["ours, right secret"] / medians["ours, wrong secret"]
-    print(f"PBKDF2 / ours (right secret):          {pbkdf2 / ours:,.0f}x")
+    for kind, speedup in speedups.items():
+        print(f"{'PBKDF2 / ours (' + kind + '):':<38} {speedup:,.0f}x")
+    print(f"{'ours, wrong secret / unknown client:':<38} {oracle:.2f}")
+    print(f"{'ours, right secret / wrong secret:':<38} {right_wrong:.2f}")
+    ours, pbkdf2 = medians["ours, right secret"], medians["PBKDF2, right secret"]
     print(
-        "PBKDF2 / ours (wrong secret):          "
-        f"{medians['PBKDF2, wrong secret'] / medians['ours, wrong secret']:,.0f}x"
-    )
-    print(f"ours, wrong secret / unknown client:   {oracle:.2f}")
-    print(f"ours, right secret / wrong secret:     {right_wrong:.2f}")
-    print(
-        f"verifications per second on one core:  ours {1e6 / ours:,.0f}, PBKDF2 {1e6 / pbkdf2:,.1f}"
+        f"{'verifications per second on one core:':<38} "
+        f"ours {1e6 / ours:,.0f}, PBKDF2 {1e6 / pbkdf2:,.1f}"
     )
     print()
 
     status = 0
-    if ours <= FAST_PATH_BUDGET_US:
-        print(f"OK: generated-secret verification {ours:.2f} µs <= {FAST_PATH_BUDGET_US:g} µs")
-    else:
-        print(f"FAIL: generated-secret verification {ours:.2f} µs > {FAST_PATH_BUDGET_US:g} µs")
-        status = 1
+    bound = f"{args.min_speedup:,g}x"
+    for kind, speedup in speedups.items():
+        if speedup >= args.min_speedup:
+            print(f"OK: {kind}: ours {speedup:,.0f}x faster than PBKDF2 (at least {bound})")
+        else:
+            print(f"FAIL: {kind}: ours only {speedup:,.1f}x faster than PBKDF2 (less than {bound})")
+            status = 1
     if 1 / args.oracle_ratio <= oracle <= args.oracle_ratio:
         print(
             f"OK: wrong secret and unknown client within {args.oracle_ratio:g}x of each other "
