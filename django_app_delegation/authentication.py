@@ -15,14 +15,14 @@ from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models, router
 from django.db.models.query import ModelIterable
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
 from .conf import delegation_settings
+from .exceptions import InvalidToken, WrongTokenType  # InvalidToken: also imported from here
 from .models import Application
 from .scopes import normalize_scopes
-from .tokens import FOREIGN_TOKEN_ERRORS, WrongTokenType, decode_token
+from .tokens import FOREIGN_TOKEN_ERRORS, decode_token
 
 logger = logging.getLogger("django_app_delegation")
 
@@ -173,12 +173,6 @@ def _column(meta: Any, name: str) -> str:
     column = meta.get_field(name).column
     assert isinstance(column, str)
     return column
-
-
-class InvalidToken(exceptions.AuthenticationFailed):
-    """401 for a token of ours that cannot be used (RFC 6750 ``invalid_token``)."""
-
-    default_code = "invalid_token"
 
 
 class DelegatedTokenAuthentication(BaseAuthentication):

@@ -1,28 +1,47 @@
-"""System checks for ``APP_DELEGATION``; each rule has its own stable id."""
+"""System checks for ``APP_DELEGATION``; each rule has its own stable id.
+
+The ids and their rules are listed in ``docs/reference/checks.md``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
-from django.utils.module_loading import import_string
 from rest_framework.settings import api_settings
 
-from .conf import DEFAULTS, IMPORT_STRINGS, SETTINGS_NAME, delegation_settings
+from .conf import (
+    DEFAULTS,
+    IMPORT_STRINGS,
+    RENAMED_RESOURCE_OPTIONS,
+    RENAMED_SETTINGS,
+    SETTINGS_NAME,
+    delegation_settings,
+    import_from_setting,
+    renamed_message,
+    setting_name,
+    with_new_names,
+)
+from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RESOURCE_OPTIONS
 from .scopes import is_valid_scope_token
 from .throttling import CACHE_FAILURE_POLICIES
 from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
 
 ID = "django_app_delegation"
 #: Import-string settings where None means "use the default" (DRF's pagination, say).
-NULLABLE_IMPORT_STRINGS = frozenset({"PAGINATION_CLASS"})
+NULLABLE_IMPORT_STRINGS = frozenset({"RESOURCE_PAGINATION_CLASS"})
 
 
 def _setting(name: str) -> Any:
-    return delegation_settings.user_settings.get(name, DEFAULTS[name])
+    """A setting as written (under its old name, too), or its default; nothing is resolved."""
+    user_settings = with_new_names(delegation_settings.user_settings, RENAMED_SETTINGS)
+    return user_settings.get(name, DEFAULTS[name])
 
 
 @register(Tags.security, Tags.compatibility)
@@ -33,7 +52,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     if not isinstance(user_settings, dict):
         return [Error(f"{SETTINGS_NAME} must be a dict.", id=f"{ID}.E011")]
 
-    unknown = sorted(set(user_settings) - set(DEFAULTS))
+    unknown = sorted(set(user_settings) - set(DEFAULTS) - set(RENAMED_SETTINGS))
     for key in unknown:
         messages.append(
             Error(
@@ -42,13 +61,14 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id=f"{ID}.E003",
             )
         )
+    messages.extend(_check_renamed(user_settings, RENAMED_SETTINGS))
 
     algorithm = _setting("ALGORITHM")
     key = _setting("SIGNING_KEY")
     if algorithm not in HMAC_ALGORITHMS and algorithm not in ASYMMETRIC_ALGORITHMS:
         messages.append(
             Error(
-                f"{SETTINGS_NAME}['ALGORITHM'] {algorithm!r} is not supported.",
+                f"{setting_name('ALGORITHM')} {algorithm!r} is not supported.",
                 hint="Use HS256, HS384, HS512, or RS/PS/ES*, EdDSA with VERIFYING_KEY.",
                 id=f"{ID}.E007",
             )
@@ -56,7 +76,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     if not key:
         messages.append(
             Error(
-                f"{SETTINGS_NAME}['SIGNING_KEY'] is not set.",
+                f"{setting_name('SIGNING_KEY')} is not set.",
                 hint="Set it from the environment to a random value of at least 32 bytes.",
                 id=f"{ID}.E001",
             )
@@ -66,7 +86,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         if size < HMAC_ALGORITHMS[algorithm]:
             messages.append(
                 Error(
-                    f"{SETTINGS_NAME}['SIGNING_KEY'] is {size} bytes; {algorithm} needs at "
+                    f"{setting_name('SIGNING_KEY')} is {size} bytes; {algorithm} needs at "
                     f"least {HMAC_ALGORITHMS[algorithm]} (RFC 7518 §3.2).",
                     hint='Generate one with: python -c "import secrets; '
                     'print(secrets.token_urlsafe(64))"',
@@ -78,27 +98,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 
     for name in sorted(IMPORT_STRINGS):
         value = _setting(name)
-        for item in value if isinstance(value, list | tuple) else [value]:
-            if item is None and name in NULLABLE_IMPORT_STRINGS:
-                continue
-            if isinstance(item, str):
-                try:
-                    item = import_string(item)
-                except ImportError as exc:
-                    messages.append(
-                        Error(
-                            f"{SETTINGS_NAME}['{name}'] cannot be imported: {exc}.",
-                            id=f"{ID}.E004",
-                        )
-                    )
-                    continue
-            if not callable(item):
-                messages.append(
-                    Error(
-                        f"{SETTINGS_NAME}['{name}'] must be a dotted path or a callable.",
-                        id=f"{ID}.E004",
-                    )
-                )
+        if value is not None or name not in NULLABLE_IMPORT_STRINGS:
+            messages.extend(_check_import(value, setting_name(name)))
 
     scopes = _setting("SCOPES")
     if not isinstance(scopes, dict) or not all(
@@ -106,7 +107,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     ):
         messages.append(
             Error(
-                f"{SETTINGS_NAME}['SCOPES'] must map scope names (no spaces, quotes or "
+                f"{setting_name('SCOPES')} must map scope names (no spaces, quotes or "
                 "backslashes) to descriptions.",
                 hint='For example {"rooms:list": "List rooms"}.',
                 id=f"{ID}.E005",
@@ -119,7 +120,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         if not isinstance(value, timedelta) or value < minimum:
             messages.append(
                 Error(
-                    f"{SETTINGS_NAME}['{name}'] must be a positive datetime.timedelta.",
+                    f"{setting_name(name)} must be a positive datetime.timedelta.",
                     id=f"{ID}.E009",
                 )
             )
@@ -130,7 +131,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     ):
         messages.append(
             Error(
-                f"{SETTINGS_NAME}['REQUIRED_CLAIMS'] must list claims among "
+                f"{setting_name('REQUIRED_CLAIMS')} must list claims among "
                 f"{', '.join(sorted(RELAXABLE_CLAIMS))}.",
                 hint="exp is always required, iss and aud whenever ISSUER and AUDIENCE are set.",
                 id=f"{ID}.E010",
@@ -140,7 +141,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     if _setting("THROTTLE_CACHE_FAILURE") not in CACHE_FAILURE_POLICIES:
         messages.append(
             Error(
-                f"{SETTINGS_NAME}['THROTTLE_CACHE_FAILURE'] must be "
+                f"{setting_name('THROTTLE_CACHE_FAILURE')} must be "
                 + " or ".join(f'"{policy}"' for policy in CACHE_FAILURE_POLICIES)
                 + ".",
                 id=f"{ID}.E014",
@@ -149,7 +150,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     if _setting("TOKEN_VIEW_THROTTLE_CLASSES") and api_settings.NUM_PROXIES is None:
         messages.append(
             Warning(
-                "REST_FRAMEWORK['NUM_PROXIES'] is not set: throttles that count by client IP "
+                'REST_FRAMEWORK["NUM_PROXIES"] is not set: throttles that count by client IP '
                 "take it from the X-Forwarded-For header the client sends, which anyone can vary "
                 "to escape the limit.",
                 hint="Set it to the number of proxies in front of the application (0 for none).",
@@ -162,7 +163,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     if not _setting("AUDIENCE"):
         messages.append(
             Warning(
-                f"{SETTINGS_NAME}['AUDIENCE'] is not set: tokens are not bound to this service.",
+                f"{setting_name('AUDIENCE')} is not set: tokens are not bound to this service.",
                 hint="Set it to this API's base URL so other services reject its tokens.",
                 id=f"{ID}.W001",
             )
@@ -170,67 +171,94 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     return messages
 
 
+def _check_renamed(
+    values: dict[str, Any], renames: dict[str, str], *path: str
+) -> list[CheckMessage]:
+    """W003 for each key spelt with its old name; E023 when its new name is set as well."""
+    messages: list[CheckMessage] = []
+    for old in sorted(values.keys() & renames.keys()):
+        new = renames[old]
+        if new in values:
+            messages.append(
+                Error(
+                    f"{setting_name(*path, old)} and {setting_name(*path, new)} are both set.",
+                    hint=f'Remove "{old}", the old name of "{new}".',
+                    id=f"{ID}.E023",
+                )
+            )
+        else:
+            messages.append(
+                Warning(renamed_message(setting_name(*path, old), new), id=f"{ID}.W003")
+            )
+    return messages
+
+
+def _check_import(value: Any, setting: str) -> list[CheckMessage]:
+    """E004 for a dotted path (or one in a list) that does not import; E015 for a non-callable."""
+    messages: list[CheckMessage] = []
+    for item in value if isinstance(value, list | tuple) else [value]:
+        try:
+            item = import_from_setting(item, setting)
+        except ImproperlyConfigured as exc:
+            messages.append(Error(f"{exc}.", id=f"{ID}.E004"))
+            continue
+        if not callable(item):
+            messages.append(
+                Error(f"{setting} must be a dotted path or a callable.", id=f"{ID}.E015")
+            )
+    return messages
+
+
 def _check_resources() -> list[CheckMessage]:
-    from django.apps import apps
-
-    from .viewsets import ACTIONS, LIST_SCOPES, RESOURCE_OPTIONS
-
     messages: list[CheckMessage] = []
 
     def error(message: str, id_: str) -> None:
-        messages.append(Error(f"{SETTINGS_NAME}['RESOURCES']: {message}", id=f"{ID}.{id_}"))
+        messages.append(Error(message, id=f"{ID}.{id_}"))
 
-    if _setting("LIST_SCOPE") not in LIST_SCOPES:
-        error(f"LIST_SCOPE must be one of {', '.join(LIST_SCOPES)}.", "E013")
+    visibilities = " or ".join(f'"{value}"' for value in OBJECT_VISIBILITIES)
+    if _setting("OBJECT_VISIBILITY") not in OBJECT_VISIBILITIES:
+        error(f"{setting_name('OBJECT_VISIBILITY')} must be {visibilities}.", "E013")
     resources = _setting("RESOURCES")
     if not isinstance(resources, dict):
-        error("must map route names to option dicts.", "E012")
+        error(f"{setting_name('RESOURCES')} must map route names to dicts of options.", "E012")
         return messages
     for name, options in resources.items():
         if not isinstance(options, dict) or not isinstance(name, str) or not name:
-            error(f"{name!r} must map a route name to a dict of options.", "E012")
+            error(
+                f"{setting_name('RESOURCES')}: {name!r} must be a route name mapped to a dict of "
+                "options.",
+                "E012",
+            )
             continue
+        messages.extend(_check_renamed(options, RENAMED_RESOURCE_OPTIONS, "RESOURCES", name))
+        options = with_new_names(options, RENAMED_RESOURCE_OPTIONS)
+        option_name = partial(setting_name, "RESOURCES", name)
         if name == "application":
-            error("'application' is the token endpoint's route; pick another name.", "E012")
+            error(f"{option_name()}: 'application' is the token endpoint's route.", "E016")
         for option in sorted(set(options) - RESOURCE_OPTIONS):
-            error(f"{name!r} has an unknown option {option!r}.", "E012")
+            error(f"{option_name()} has an unknown option {option!r}.", "E017")
         for option in ("MODEL", "SERIALIZER_CLASS"):
             if not options.get(option):
-                error(f"{name!r} needs {option}.", "E012")
+                error(f"{option_name()} needs {option}.", "E018")
         if options.get("MODEL"):
             try:
                 apps.get_model(options["MODEL"])
             except (LookupError, ValueError):
-                error(f"{name!r}: no model {options['MODEL']!r}.", "E012")
-        for option in (
-            "SERIALIZER_CLASS",
-            "GET_QUERYSET",
-            "PERFORM_CREATE",
-            "PERFORM_UPDATE",
-            "PERFORM_DESTROY",
-        ):
-            if isinstance(options.get(option), str):
-                try:
-                    import_string(options[option])
-                except ImportError as exc:
-                    error(f"{name!r}: {option} cannot be imported: {exc}.", "E004")
-        for path in options.get("PERMISSION_CLASSES") or ():
-            if isinstance(path, str):
-                try:
-                    import_string(path)
-                except ImportError as exc:
-                    error(f"{name!r}: PERMISSION_CLASSES cannot be imported: {exc}.", "E004")
+                error(f"{option_name('MODEL')}: no installed model {options['MODEL']!r}.", "E019")
+        for option in IMPORT_OPTIONS:
+            if options.get(option):
+                messages.extend(_check_import(options[option], option_name(option)))
         if "ACTIONS" in options and not options["ACTIONS"]:
-            error(f"{name!r}: ACTIONS must allow at least one action.", "E012")
-        for action, scope in (options.get("SCOPES") or {}).items():
+            error(f"{option_name('ACTIONS')} must allow at least one action.", "E020")
+        for option in ("ACTIONS", "ACTION_SCOPES"):
+            unknown = sorted(set(options.get(option) or ()) - set(ACTIONS))
+            if unknown:
+                error(f"{option_name(option)}: unknown action(s) {', '.join(unknown)}.", "E021")
+        for action, scope in (options.get("ACTION_SCOPES") or {}).items():
             if not is_valid_scope_token(scope):
-                error(f"{name!r}: SCOPES[{action!r}] must be one scope name.", "E012")
-        unknown = set(options.get("ACTIONS") or ()) - set(ACTIONS)
-        unknown |= set(options.get("SCOPES") or {}) - set(ACTIONS)
-        if unknown:
-            error(f"{name!r}: unknown action(s) {', '.join(sorted(unknown))}.", "E012")
-        if options.get("LIST_SCOPE") not in (None, *LIST_SCOPES):
-            error(f"{name!r}: LIST_SCOPE must be one of {', '.join(LIST_SCOPES)}.", "E013")
+                error(f"{option_name('ACTION_SCOPES', action)} must be one scope name.", "E022")
+        if options.get("OBJECT_VISIBILITY") not in (None, *OBJECT_VISIBILITIES):
+            error(f"{option_name('OBJECT_VISIBILITY')} must be {visibilities}.", "E013")
     return messages
 
 
@@ -280,7 +308,7 @@ def check_application_scopes(
                 messages.append(
                     Error(
                         f"Application {client_id} has scopes missing from "
-                        f"{SETTINGS_NAME}['SCOPES']: {', '.join(map(str, unknown))}.",
+                        f"{setting_name('SCOPES')}: {', '.join(map(str, unknown))}.",
                         hint="Add them to SCOPES or remove them from the application.",
                         id=f"{ID}.E006",
                     )

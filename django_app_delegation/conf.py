@@ -16,10 +16,12 @@ Example::
 
 from __future__ import annotations
 
+import warnings
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
@@ -62,20 +64,20 @@ DEFAULTS: dict[str, Any] = {
     # When the throttles' cache cannot be reached: "allow" the request (with a warning log) or
     # "deny" it (503). Applies to the token endpoint and the resource viewset.
     "THROTTLE_CACHE_FAILURE": "allow",
-    # Resources exposed by ``ResourceViewSet``: route name -> options (see ``viewsets.py``).
+    # Resources exposed by ``ResourceViewSet``: route name -> options (see ``resources.py``).
     "RESOURCES": {},
     # Which objects a delegated call reaches: "application" (only the objects this application
     # created) or "user" (every object the queryset hook gives the user). Per-resource override.
-    "LIST_SCOPE": "application",
+    "OBJECT_VISIBILITY": "application",
     # Authentication classes of the resource viewset, in order.
-    "AUTHENTICATION_CLASSES": (
+    "RESOURCE_AUTHENTICATION_CLASSES": (
         "django_app_delegation.authentication.DelegatedTokenAuthentication",
     ),
     # Pagination class of the resource viewset (None: REST_FRAMEWORK's default), and the page
-    # sizes of the default one (``?page_size=`` up to MAX_PAGE_SIZE).
-    "PAGINATION_CLASS": "django_app_delegation.pagination.ResourcePagination",
-    "PAGE_SIZE": 20,
-    "MAX_PAGE_SIZE": 100,
+    # sizes of the default one (``?page_size=`` up to RESOURCE_MAX_PAGE_SIZE).
+    "RESOURCE_PAGINATION_CLASS": "django_app_delegation.pagination.ResourcePagination",
+    "RESOURCE_PAGE_SIZE": 20,
+    "RESOURCE_MAX_PAGE_SIZE": 100,
 }
 
 #: Settings holding a dotted path (or a callable) resolved on first use.
@@ -86,46 +88,128 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
         "GET_TOKEN_CLAIMS",
         "GET_TOKEN_SCOPES",
         "TOKEN_VIEW_THROTTLE_CLASSES",
-        "AUTHENTICATION_CLASSES",
-        "PAGINATION_CLASS",
+        "RESOURCE_AUTHENTICATION_CLASSES",
+        "RESOURCE_PAGINATION_CLASS",
     }
 )
 
+#: Keys renamed after 0.1.0 (old name -> new name); the old names work, with a warning, until 1.0.
+RENAMED_SETTINGS: dict[str, str] = {
+    "AUTHENTICATION_CLASSES": "RESOURCE_AUTHENTICATION_CLASSES",
+    "PAGINATION_CLASS": "RESOURCE_PAGINATION_CLASS",
+    "PAGE_SIZE": "RESOURCE_PAGE_SIZE",
+    "MAX_PAGE_SIZE": "RESOURCE_MAX_PAGE_SIZE",
+    "LIST_SCOPE": "OBJECT_VISIBILITY",
+}
+#: Options of a ``RESOURCES`` entry renamed after 0.1.0 (old name -> new name).
+RENAMED_RESOURCE_OPTIONS: dict[str, str] = {
+    "SCOPES": "ACTION_SCOPES",
+    "LIST_SCOPE": "OBJECT_VISIBILITY",
+}
 
-def _resolve(value: Any) -> Any:
-    if isinstance(value, str):
-        return import_string(value)
+
+class RemovedInDjangoAppDelegation1Warning(DeprecationWarning):
+    """A deprecated name or feature that version 1.0 removes."""
+
+
+def setting_name(*keys: str) -> str:
+    """How a setting is spelt in messages: ``APP_DELEGATION["RESOURCES"]["rooms"]["MODEL"]``."""
+    return SETTINGS_NAME + "".join(f'["{key}"]' for key in keys)
+
+
+def import_from_setting(value: Any, setting: str) -> Any:
+    """Import a dotted path, or each one of a list; anything else is returned as it is.
+
+    Raises ``ImproperlyConfigured`` naming ``setting`` (see :func:`setting_name`) when a path
+    cannot be imported.
+    """
     if isinstance(value, list | tuple):
-        return [_resolve(item) for item in value]
-    return value
+        return [import_from_setting(item, setting) for item in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        return import_string(value)
+    except ImportError as exc:
+        raise ImproperlyConfigured(f"{setting}: cannot import {value!r}: {exc}") from exc
+
+
+def renamed_message(setting: str, new: str) -> str:
+    """What the warning and the system check say of a setting spelt with its old name."""
+    return f'{setting} is deprecated; rename it to "{new}".'
+
+
+def with_new_names(values: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+    """A copy of ``values`` with each old key of ``renames`` under its new name.
+
+    When a dict has both names, the new one wins (the system checks report the conflict).
+    """
+    values = dict(values)
+    for old, new in renames.items():
+        if old in values:
+            values.setdefault(new, values.pop(old))
+    return values
 
 
 class DelegationSettings:
-    """Lazy, cached view over ``settings.APP_DELEGATION`` merged with :data:`DEFAULTS`."""
+    """Lazy, cached view over ``settings.APP_DELEGATION`` merged with :data:`DEFAULTS`.
+
+    Old key names (:data:`RENAMED_SETTINGS`, :data:`RENAMED_RESOURCE_OPTIONS`) are read under
+    their new names, with a :class:`RemovedInDjangoAppDelegation1Warning` once per key.
+    """
 
     def __init__(self) -> None:
         self._cached: dict[str, Any] = {}
+        self._warned: set[str] = set()
 
     @property
     def user_settings(self) -> dict[str, Any]:
+        """``APP_DELEGATION`` as written, old key names included."""
         return getattr(settings, SETTINGS_NAME, None) or {}
 
     def __getattr__(self, name: str) -> Any:
+        if name in RENAMED_SETTINGS:
+            self._warn_renamed(setting_name(name), RENAMED_SETTINGS[name])
+            name = RENAMED_SETTINGS[name]
         if name not in DEFAULTS:
             raise AttributeError(f"Invalid {SETTINGS_NAME} setting: {name!r}")
         try:
             return self._cached[name]
         except KeyError:
             pass
-        value = self.user_settings.get(name, DEFAULTS[name])
+        user_settings = self._renamed(self.user_settings, RENAMED_SETTINGS)
+        value = user_settings.get(name, DEFAULTS[name])
+        if name == "RESOURCES" and isinstance(value, dict):
+            value = {
+                resource: self._renamed(options, RENAMED_RESOURCE_OPTIONS, name, resource)
+                for resource, options in value.items()
+            }
         if name in IMPORT_STRINGS:
-            value = _resolve(value)
+            value = import_from_setting(value, setting_name(name))
         self._cached[name] = value
         return value
 
+    def _renamed(self, values: Any, renames: dict[str, str], *path: str) -> Any:
+        """:func:`with_new_names` for a dict of ``APP_DELEGATION``, warning of the old keys."""
+        if not isinstance(values, dict):
+            return values
+        for old in sorted(values.keys() & renames.keys()):
+            self._warn_renamed(setting_name(*path, old), renames[old])
+        return with_new_names(values, renames)
+
+    def _warn_renamed(self, setting: str, new: str) -> None:
+        if setting in self._warned:
+            return
+        self._warned.add(setting)
+        warnings.warn(
+            renamed_message(setting, new),
+            RemovedInDjangoAppDelegation1Warning,
+            stacklevel=4,
+        )
+
     def reload(self) -> None:
-        """Forget cached values, keeping this object (it is imported by reference)."""
+        """Forget cached values (and warnings given), keeping this object (it is imported)."""
         self._cached.clear()
+        self._warned.clear()
 
 
 delegation_settings = DelegationSettings()

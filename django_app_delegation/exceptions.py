@@ -1,16 +1,28 @@
-"""Errors of the token endpoint, shaped as RFC 6749 §5.2 responses.
+"""Every error the app raises: the token endpoint's RFC 6749 errors, the resource API's RFC 6750
+challenges (401 ``invalid_token``, 403 ``insufficient_scope``), 503 when throttling is unavailable,
+and the token decoding errors.
 
-Hooks raise these to refuse a delegation with a precise answer; the token view renders them as
-``{"error": <code>, "error_description": <message>}`` with the given status.
+Hooks raise the :class:`TokenRequestError` family to refuse a delegation with a precise answer; the
+token view renders them as ``{"error": <code>, "error_description": <message>}`` with the given
+status.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import jwt
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+
+from .conf import delegation_settings
 
 #: A string, or a lazy translation of one.
 StrOrPromise = str | Promise
+
+
+# -- the token endpoint (RFC 6749 §5.2) ---------------------------------------------------------
 
 
 class TokenRequestError(Exception):
@@ -79,3 +91,68 @@ class UserInactive(InvalidGrant):
 class MultipleUsers(InvalidGrant):
     status = 409
     default_description = _("Several user accounts share this email address.")
+
+
+# -- API calls (DRF exceptions) -----------------------------------------------------------------
+
+
+class InvalidToken(exceptions.AuthenticationFailed):
+    """401 for a token of ours that cannot be used (RFC 6750 ``invalid_token``)."""
+
+    default_code = "invalid_token"
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    """403 carrying an RFC 6750 ``insufficient_scope`` challenge."""
+
+    default_code = "insufficient_scope"
+
+    def __init__(self, required: Iterable[str] = ()) -> None:
+        required = tuple(required)
+        detail: StrOrPromise
+        if required:
+            detail = _("Insufficient permissions. Required scope: %(scope)s") % {
+                "scope": " ".join(required)
+            }
+        else:
+            detail = _("Insufficient permissions.")
+        super().__init__(detail)
+        realm = delegation_settings.WWW_AUTHENTICATE_REALM
+        parts = [f'realm="{realm}"'] if realm else []
+        parts.append('error="insufficient_scope"')
+        if required:
+            parts.append(f'scope="{" ".join(required)}"')
+        self.auth_header = "Bearer " + ", ".join(parts)
+
+
+class ThrottlingUnavailable(exceptions.APIException):
+    """503: the throttles' cache cannot be reached and ``THROTTLE_CACHE_FAILURE`` is ``"deny"``."""
+
+    status_code = 503
+    default_detail = _("Request limits cannot be checked right now; try again later.")
+    default_code = "temporarily_unavailable"
+    #: Seconds the client is asked to wait.
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        # DRF's exception handler turns ``wait`` into ``Retry-After``.
+        self.wait = self.retry_after
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
+# -- token decoding (PyJWT errors) --------------------------------------------------------------
+
+
+class WrongTokenType(jwt.InvalidTokenError):
+    """The token is signed with our key but its ``typ`` header is not ``at+jwt``."""
+
+
+class ForeignToken(jwt.InvalidTokenError):
+    """The token failed before its signature was verified, on a header we cannot use (a ``kid``
+    that is not a string, an unknown ``crit`` extension): not one we issued.
+    """
+
+
+class MalformedClaims(jwt.InvalidTokenError):
+    """A token signed with our key whose claims do not parse (``exp`` not a number, say)."""

@@ -1,9 +1,10 @@
-"""Default implementations of the decision hooks named in ``APP_DELEGATION``.
+"""Default implementations of the hooks named in ``APP_DELEGATION`` and in its ``RESOURCES``.
 
 Each hook is called with keyword arguments only and must accept ``**kwargs``, so that new
 arguments can be passed in later releases without breaking projects' own hooks. Replace one by
 pointing its setting at a dotted path, e.g.
-``APP_DELEGATION = {"GET_DELEGATED_USER": "myproject.delegation.get_user"}``.
+``APP_DELEGATION = {"GET_DELEGATED_USER": "myproject.delegation.get_user"}``, or, for a resource,
+``"RESOURCES": {"rooms": {"PERFORM_CREATE": "rooms.delegation.perform_create", ...}}``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Field, Q
+from django.db.models import Exists, Field, Q, QuerySet
 
 from .conf import delegation_settings
 from .domains import email_lookup_forms, normalize_email, to_ascii
@@ -27,11 +28,13 @@ from .exceptions import (
     UserInactive,
     UserNotFound,
 )
+from .models import ResourceProvenance
 from .scopes import normalize_scopes
 from .signals import user_provisioned
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import Model
     from django.http import HttpRequest
 
     from .models import Application
@@ -212,3 +215,45 @@ def get_token_scopes(*, auth: Any, request: Any = None, **kwargs: Any) -> Iterab
     if isinstance(auth, dict):
         return normalize_scopes(auth.get("scope") or auth.get("scp"))
     return normalize_scopes(getattr(auth, "scope", None))
+
+
+# -- resource hooks (options of each ``RESOURCES`` entry) ---------------------------------------
+
+
+def get_queryset(*, request: Any, queryset: QuerySet, **kwargs: Any) -> QuerySet:
+    """Return the objects the delegated user may reach (``GET_QUERYSET``).
+
+    Contract: called with ``request``, ``queryset`` (the model's default manager), ``action`` and
+    ``resource``; return a queryset of that model. ``OBJECT_VISIBILITY`` filters it further. The
+    default keeps the objects created through the API on behalf of ``request.user``.
+    """
+    records = ResourceProvenance.objects.for_model(queryset.model).correlated()
+    return queryset.filter(Exists(records.filter(user=request.user)))
+
+
+def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
+    """Save a new object and return it (``PERFORM_CREATE``).
+
+    Contract: called with ``request``, ``serializer`` (validated) and ``resource``, inside the
+    transaction that records the object's provenance; return the instance (None means
+    ``serializer.instance``). The default is ``serializer.save()``.
+    """
+    return serializer.save()
+
+
+def perform_update(*, serializer: Any, **kwargs: Any) -> Any:
+    """Save a change (``PERFORM_UPDATE``): called with ``request``, ``serializer``, ``resource``.
+
+    Contract: runs in the request's transaction, holding the row lock of the object. The default
+    is ``serializer.save()``.
+    """
+    return serializer.save()
+
+
+def perform_destroy(*, instance: Model, **kwargs: Any) -> None:
+    """Delete an object (``PERFORM_DESTROY``): called with ``request``, ``instance``, ``resource``.
+
+    Contract: runs in the transaction that deletes the object's provenance record, holding its
+    row lock; raise (a DRF exception, say) to refuse. The default is ``instance.delete()``.
+    """
+    instance.delete()

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import OuterRef
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -216,6 +218,45 @@ class ApplicationDomain(models.Model):
         super().clean_fields(exclude=exclude)
 
 
+def pk_as_text(instance: models.Model) -> str:
+    """The primary key of ``instance`` as its database renders it as text (what lookups join on)."""
+    return (
+        type(instance)
+        ._default_manager.filter(pk=instance.pk)
+        .annotate(_provenance_id=Cast("pk", models.CharField()))
+        .values_list("_provenance_id", flat=True)
+        .get()
+    )
+
+
+class ResourceProvenanceQuerySet(models.QuerySet["ResourceProvenance"]):
+    def for_model(self, model: type[models.Model]) -> ResourceProvenanceQuerySet:
+        """The records of objects of ``model``."""
+        return self.filter(content_type=ContentType.objects.get_for_model(model))
+
+    def correlated(self) -> ResourceProvenanceQuerySet:
+        """The record of the outer query's object, for ``Exists()`` in a queryset of the model."""
+        return self.filter(object_id=Cast(OuterRef("pk"), models.CharField()))
+
+    def of(self, instance: models.Model) -> ResourceProvenanceQuerySet:
+        """The record of ``instance`` (at most one)."""
+        return self.for_model(type(instance)).filter(object_id=pk_as_text(instance))
+
+
+class ResourceProvenanceManager(models.Manager.from_queryset(ResourceProvenanceQuerySet)):  # type: ignore[misc]
+    def record(self, instance: models.Model, *, application_id: Any, user: Any) -> None:
+        """Record that ``application_id`` created ``instance`` for ``user`` (or None).
+
+        A record left by an object deleted outside the API (same primary key) is replaced, so
+        that it neither blocks nor leaks to the new object.
+        """
+        self.update_or_create(
+            content_type=ContentType.objects.get_for_model(type(instance)),
+            object_id=pk_as_text(instance),
+            defaults={"application_id": application_id, "user": user},
+        )
+
+
 class ResourceProvenance(models.Model):
     """Which application, acting for which user, created an object through the resource API.
 
@@ -249,6 +290,8 @@ class ResourceProvenance(models.Model):
     )
     object_id = models.CharField(_("object id"), max_length=OBJECT_ID_MAX_LENGTH)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ResourceProvenanceManager()
 
     class Meta:
         verbose_name = _("resource provenance")

@@ -14,5 +14,5 @@ class ResourcePagination(PageNumberPagination):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.page_size = delegation_settings.PAGE_SIZE
-        self.max_page_size = delegation_settings.MAX_PAGE_SIZE
+        self.page_size = delegation_settings.RESOURCE_PAGE_SIZE
+        self.max_page_size = delegation_settings.RESOURCE_MAX_PAGE_SIZE

@@ -10,37 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .conf import delegation_settings
-from .exceptions import StrOrPromise
+from .exceptions import InsufficientScope  # also imported from here
 from .scopes import normalize_scopes
-
-
-class InsufficientScope(exceptions.PermissionDenied):
-    """403 carrying an RFC 6750 ``insufficient_scope`` challenge."""
-
-    default_code = "insufficient_scope"
-
-    def __init__(self, required: Iterable[str] = ()) -> None:
-        required = tuple(required)
-        detail: StrOrPromise
-        if required:
-            detail = _("Insufficient permissions. Required scope: %(scope)s") % {
-                "scope": " ".join(required)
-            }
-        else:
-            detail = _("Insufficient permissions.")
-        super().__init__(detail)
-        realm = delegation_settings.WWW_AUTHENTICATE_REALM
-        parts = [f'realm="{realm}"'] if realm else []
-        parts.append('error="insufficient_scope"')
-        if required:
-            parts.append(f'scope="{" ".join(required)}"')
-        self.auth_header = "Bearer " + ", ".join(parts)
 
 
 def get_request_scopes(request: Request) -> frozenset[str]:

@@ -270,9 +270,6 @@ class ResourceAutoSchema(AutoSchema):
         """The ``ResourceViewSet`` being described."""
         return self.view
 
-    def is_excluded(self) -> bool:
-        return self.resource_view.action not in self.resource_view.get_allowed_actions()
-
     def _model_names(self) -> tuple[str, str]:
         meta = self.resource_view.get_model()._meta
         return _camel(meta.verbose_name), _camel(meta.verbose_name_plural)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import APIException
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from .conf import delegation_settings
+from .exceptions import ThrottlingUnavailable  # also imported from here
 
 logger = logging.getLogger("django_app_delegation")
 
@@ -23,29 +24,25 @@ ALLOW = "allow"
 DENY = "deny"
 CACHE_FAILURE_POLICIES = (ALLOW, DENY)
 #: Seconds a client is asked to wait when throttling is unavailable and requests are refused.
-RETRY_AFTER_UNAVAILABLE = 5
-
-
-class ThrottlingUnavailable(APIException):
-    """503: the throttles' cache cannot be reached and ``THROTTLE_CACHE_FAILURE`` is ``"deny"``."""
-
-    status_code = 503
-    default_detail = _("Request limits cannot be checked right now; try again later.")
-    default_code = "temporarily_unavailable"
-
-    def __init__(self) -> None:
-        super().__init__()
-        # DRF's exception handler turns ``wait`` into ``Retry-After``.
-        self.wait = RETRY_AFTER_UNAVAILABLE
-        self.headers = {"Retry-After": str(RETRY_AFTER_UNAVAILABLE)}
+RETRY_AFTER_UNAVAILABLE = ThrottlingUnavailable.retry_after
 
 
 class CacheFailureSafeThrottlingMixin:
-    """``check_throttles`` for DRF views that survives a cache outage (see the module)."""
+    """``check_throttles`` for DRF views that survives a cache outage (see the module).
+
+    Its views read ``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]`` at request time, unless they set
+    ``throttle_classes`` or override ``get_throttles()``.
+    """
+
+    def get_throttles(self) -> list[Any]:
+        classes: Any = self.throttle_classes  # type: ignore[attr-defined]
+        if classes is APIView.throttle_classes:
+            classes = api_settings.DEFAULT_THROTTLE_CLASSES
+        return [throttle() for throttle in classes]
 
     def check_throttles(self, request: Request) -> None:
         waits = []
-        for throttle in self.get_throttles():  # type: ignore[attr-defined]
+        for throttle in self.get_throttles():
             try:
                 allowed = throttle.allow_request(request, self)
             except Exception as exc:  # Whatever the cache backend raises when it is down.

@@ -14,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from .conf import delegation_settings
+from .exceptions import ForeignToken, MalformedClaims, WrongTokenType  # also imported from here
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -120,10 +121,6 @@ def issue_token(
     return IssuedToken(access_token=token, expires_in=expires_in, scopes=scopes, claims=claims)
 
 
-class WrongTokenType(jwt.InvalidTokenError):
-    """The token is signed with our key but its ``typ`` header is not ``at+jwt``."""
-
-
 def required_claims() -> list[str]:
     required = {"exp", *delegation_settings.REQUIRED_CLAIMS}
     if delegation_settings.ISSUER:
@@ -131,12 +128,6 @@ def required_claims() -> list[str]:
     if delegation_settings.AUDIENCE:
         required.add("aud")
     return sorted(required)
-
-
-class ForeignToken(jwt.InvalidTokenError):
-    """The token failed before its signature was verified, on a header we cannot use (a ``kid``
-    that is not a string, an unknown ``crit`` extension): not one we issued.
-    """
 
 
 #: What decoding raises for a token that is not ours: unparsable, a header we cannot use, or
@@ -149,10 +140,6 @@ FOREIGN_TOKEN_ERRORS = (
     jwt.InvalidAlgorithmError,
     jwt.InvalidKeyError,
 )
-
-
-class MalformedClaims(jwt.InvalidTokenError):
-    """A token signed with our key whose claims do not parse (``exp`` not a number, say)."""
 
 
 def decode_token(token: str) -> dict[str, Any]:

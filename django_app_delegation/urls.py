@@ -1,17 +1,19 @@
 """URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
 Routes: ``application/token/``, then ``<name>/`` and ``<name>/<id>/`` for every entry of
-``APP_DELEGATION["RESOURCES"]`` (known when the URLconf is loaded; each resource's options,
-including its allowed actions, are read at request time).
+``APP_DELEGATION["RESOURCES"]``, built when the URLconf is loaded from the options that shape
+routes (``ACTIONS``, ``LOOKUP_FIELD``); the other options are read at request time.
 """
 
+import re
 from typing import Any
 
 from django.urls import URLPattern, path
 
 from .conf import delegation_settings
+from .resources import Resource
 from .views import DelegationTokenView
-from .viewsets import ResourceViewSet, lookup_url_kwarg
+from .viewsets import ResourceViewSet
 
 app_name = "app_delegation"
 
@@ -25,22 +27,31 @@ DETAIL_ACTIONS: dict[str, Any] = {
 
 
 def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> list[URLPattern]:
-    """Return the list and detail routes of every configured resource."""
+    """Return the list and detail routes of every configured resource.
+
+    Each resource is served by its own subclass of ``viewset`` (``RoomsViewSet`` for ``rooms``)
+    that routes only the methods of the resource's ``ACTIONS``, so that DRF answers 405, with
+    the right ``Allow`` header, for the others. A route with no allowed action is left out.
+    """
     patterns = []
-    for name, options in (delegation_settings.RESOURCES or {}).items():
-        kwarg = lookup_url_kwarg(options.get("LOOKUP_FIELD") or "pk")
-        patterns += [
-            path(
-                f"{name}/",
-                viewset.as_view(LIST_ACTIONS, resource_name=name),
-                name=f"{name}-list",
-            ),
-            path(
-                f"{name}/<{kwarg}>/",
-                viewset.as_view(DETAIL_ACTIONS, resource_name=name),
-                name=f"{name}-detail",
-            ),
+    for name in delegation_settings.RESOURCES or {}:
+        resource = Resource.get(name)
+        resource_viewset: Any = type(
+            re.sub(r"[^0-9A-Za-z]", "", name.title()) + "ViewSet",
+            (viewset,),
+            {
+                "resource_name": name,
+                "lookup_field": resource.lookup_field,
+                "lookup_url_kwarg": resource.lookup_url_kwarg,
+            },
+        )
+        routes = [
+            (f"{name}/", LIST_ACTIONS, f"{name}-list"),
+            (f"{name}/<{resource.lookup_url_kwarg}>/", DETAIL_ACTIONS, f"{name}-detail"),
         ]
+        for route, actions, route_name in routes:
+            if set(actions.values()) & set(resource.actions):
+                patterns.append(path(route, resource_viewset.as_view(actions), name=route_name))
     return patterns
 
 

@@ -30,6 +30,7 @@ from .exceptions import (
     InvalidClient,
     InvalidRequest,
     InvalidScope,
+    ThrottlingUnavailable,
     TokenRequestError,
     UnsupportedGrantType,
     UserInactive,
@@ -38,7 +39,7 @@ from .models import Application
 from .parsers import JSONParser, refused_body_parse_error
 from .scopes import is_valid_scope_token, normalize_scopes
 from .signals import delegation_denied, token_issued
-from .throttling import CacheFailureSafeThrottlingMixin, ThrottlingUnavailable
+from .throttling import CacheFailureSafeThrottlingMixin
 from .tokens import IssuedToken, issue_token
 
 logger = logging.getLogger("django_app_delegation")

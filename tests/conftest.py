@@ -1,11 +1,18 @@
-"""Shared fixtures: applications with their plaintext secret, users, token requests."""
+"""Shared fixtures: applications with their plaintext secret, users, token requests, settings
+and the URLconf built from them."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.conf import settings as django_settings
+from django.test import override_settings
+from django.urls import clear_url_caches
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import Application
+from tests import settings as test_settings
 
 TOKEN_URL = "/external-api/v1.0/application/token/"
 ALL_SCOPES = ["rooms:list", "rooms:retrieve", "rooms:create", "rooms:update", "rooms:delete"]
@@ -35,6 +42,25 @@ def resource_options(settings, delegation):
         delegation(RESOURCES={**resources, name: {**resources[name], **options}})
 
     return update
+
+
+def _rebuild_urls():
+    """Re-run the app's URL module, then the root URLconf (whose resolvers include it)."""
+    for name in ("django_app_delegation.urls", django_settings.ROOT_URLCONF):
+        importlib.reload(importlib.import_module(name))
+    clear_url_caches()
+
+
+@pytest.fixture
+def rebuild_urls():
+    """Rebuild the URLconf from the settings in force: ``rebuild_urls()``.
+
+    Routes read ``ACTIONS`` and ``LOOKUP_FIELD`` once, when the URLconf is built, so a test that
+    changes them rebuilds it; the URLconf of the test settings is rebuilt afterwards.
+    """
+    yield _rebuild_urls
+    with override_settings(APP_DELEGATION=test_settings.APP_DELEGATION):
+        _rebuild_urls()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.core.checks import ERROR, WARNING
 from django.core.management import call_command
 
 from django_app_delegation.checks import check_application_scopes, check_settings
+from django_app_delegation.conf import DEFAULTS, RENAMED_SETTINGS
 from django_app_delegation.models import Application
 from tests.auth_helpers import pem_pair
 
@@ -142,7 +143,7 @@ def test_each_unknown_key_is_reported(delegation):
     assert errors() == [f"{ID}.E003", f"{ID}.E003"]
 
 
-# -- E004: hooks -----------------------------------------------------------------------------
+# -- E004, E015: hooks and other import strings ---------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -150,17 +151,24 @@ def test_each_unknown_key_is_reported(delegation):
 )
 def test_unimportable_hook_is_an_error(delegation, path):
     delegation(GET_DELEGATED_USER=path)
-    assert errors() == [f"{ID}.E004"]
+
+    [message] = check_settings()
+
+    assert message.id == f"{ID}.E004"
+    assert message.msg.startswith(f'APP_DELEGATION["GET_DELEGATED_USER"]: cannot import {path!r}: ')
 
 
 def test_non_callable_hook_is_an_error(delegation):
     delegation(CAN_DELEGATE=42)
-    assert errors() == [f"{ID}.E004"]
+
+    assert [(message.id, message.msg) for message in check_settings()] == [
+        (f"{ID}.E015", 'APP_DELEGATION["CAN_DELEGATE"] must be a dotted path or a callable.')
+    ]
 
 
 def test_hook_path_to_a_non_callable_is_an_error(delegation):
     delegation(CAN_DELEGATE="django_app_delegation.conf.SETTINGS_NAME")
-    assert errors() == [f"{ID}.E004"]
+    assert errors() == [f"{ID}.E015"]
 
 
 def test_callable_hook_is_accepted(delegation):
@@ -281,10 +289,45 @@ def test_missing_audience_key_is_a_warning(settings):
     assert ids() == [f"{ID}.W001"]
 
 
-def test_pagination_class_none_means_drf_default_and_is_not_an_error(delegation):
-    delegation(PAGINATION_CLASS=None)
+def test_resource_pagination_class_none_means_drf_default_and_is_not_an_error(delegation):
+    delegation(RESOURCE_PAGINATION_CLASS=None)
 
-    assert f"{ID}.E004" not in ids()
+    assert ids() == []
+
+
+def test_unimportable_resource_authentication_class_is_an_error(delegation):
+    delegation(RESOURCE_AUTHENTICATION_CLASSES=["nowhere.Authentication"])
+    assert errors() == [f"{ID}.E004"]
+
+
+# -- W003, E023: renamed keys ----------------------------------------------------------------
+
+RENAMED = pytest.mark.parametrize(("old", "new"), RENAMED_SETTINGS.items(), ids=RENAMED_SETTINGS)
+
+
+@RENAMED
+def test_a_key_spelt_with_its_old_name_is_a_warning_naming_the_new_one(delegation, old, new):
+    delegation(**{old: DEFAULTS[new]})
+
+    messages = check_settings()
+
+    assert [(message.id, message.level) for message in messages] == [(f"{ID}.W003", WARNING)]
+    assert messages[0].msg == f'APP_DELEGATION["{old}"] is deprecated; rename it to "{new}".'
+
+
+def test_a_key_spelt_with_its_old_name_is_still_validated(delegation):
+    delegation(LIST_SCOPE="everyone", PAGINATION_CLASS="nowhere.Pagination")
+
+    assert ids() == [f"{ID}.W003", f"{ID}.W003", f"{ID}.E004", f"{ID}.E013"]
+
+
+@RENAMED
+def test_a_key_set_under_both_names_is_an_error(delegation, old, new):
+    delegation(**{old: DEFAULTS[new], new: DEFAULTS[new]})
+
+    assert [(message.id, message.msg) for message in check_settings()] == [
+        (f"{ID}.E023", f'APP_DELEGATION["{old}"] and APP_DELEGATION["{new}"] are both set.')
+    ]
 
 
 # -- E014, W002: throttling -------------------------------------------------------------------

@@ -10,9 +10,11 @@ import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 
-from django_app_delegation.models import Application, ApplicationDomain
+from django_app_delegation.models import Application, ApplicationDomain, ResourceProvenance
 from django_app_delegation.secrets import generate_client_id, generate_client_secret, is_hashed
+from tests.testapp.models import Note, Widget
 
 pytestmark = pytest.mark.django_db
 
@@ -409,3 +411,35 @@ def test_active_queryset_excludes_inactive_applications(make_application):
     active, _ = make_application(name="On")
     make_application(name="Off", is_active=False)
     assert list(Application.objects.active()) == [active]
+
+
+# -- resource provenance ---------------------------------------------------------------------
+
+
+def test_provenance_records_one_object_and_replaces_the_record_of_a_reused_key(
+    make_application, user
+):
+    first, _ = make_application(name="First")
+    second, _ = make_application(name="Second")
+    note = Note.objects.create(text="memo")
+
+    ResourceProvenance.objects.record(note, application_id=first.pk, user=user)
+    ResourceProvenance.objects.record(note, application_id=second.pk, user=None)
+
+    record = ResourceProvenance.objects.of(note).get()
+    assert (record.application, record.user, record.object_id) == (second, None, str(note.pk))
+
+
+def test_provenance_queries_select_by_model_and_correlate_on_the_outer_primary_key(
+    application, user
+):
+    noted, other = Note.objects.create(text="noted"), Note.objects.create(text="other")
+    widget = Widget.objects.create(name="Lamp")
+    for instance in (noted, widget):
+        ResourceProvenance.objects.record(instance, application_id=application.pk, user=user)
+
+    records = ResourceProvenance.objects.for_model(Note)
+
+    assert list(records.values_list("object_id", flat=True)) == [str(noted.pk)]
+    assert list(Note.objects.filter(Exists(records.correlated()))) == [noted]
+    assert not ResourceProvenance.objects.of(other).exists()

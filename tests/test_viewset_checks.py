@@ -1,11 +1,13 @@
-"""System checks of ``APP_DELEGATION["RESOURCES"]`` and ``LIST_SCOPE``, each under its stable id."""
+"""System checks of ``APP_DELEGATION["RESOURCES"]`` and ``OBJECT_VISIBILITY``, each under its stable
+id."""
 
 from __future__ import annotations
 
 import pytest
-from django.core.checks import ERROR
+from django.core.checks import ERROR, WARNING
 
 from django_app_delegation.checks import _check_resources, check_settings
+from django_app_delegation.conf import RENAMED_RESOURCE_OPTIONS
 
 ID = "django_app_delegation"
 VALID = {
@@ -47,8 +49,8 @@ def test_every_option_of_a_resource_passes_when_valid(resources):
                 "PERMISSION_CLASSES": ["tests.testapp.delegation.IsWidgetMember"],
                 "ACTIONS": ["list", "retrieve", "create", "update", "partial_update", "destroy"],
                 "LOOKUP_FIELD": "pk",
-                "SCOPES": {"list": "widgets:list"},
-                "LIST_SCOPE": "user",
+                "ACTION_SCOPES": {"list": "widgets:list"},
+                "OBJECT_VISIBILITY": "user",
             }
         }
     )
@@ -59,7 +61,7 @@ def test_every_option_of_a_resource_passes_when_valid(resources):
 def test_resource_errors_are_reported_by_check_settings(resources):
     resources({"notes": {**VALID, "COLOUR": "blue"}})
 
-    assert f"{ID}.E012" in [message.id for message in check_settings()]
+    assert f"{ID}.E017" in [message.id for message in check_settings()]
 
 
 def test_resource_messages_are_errors(resources):
@@ -68,74 +70,7 @@ def test_resource_messages_are_errors(resources):
     assert [message.level for message in _check_resources()] == [ERROR]
 
 
-# -- E012: the shape of RESOURCES --------------------------------------------------------------
-
-
-def test_e012_an_unknown_option(resources):
-    resources({"notes": {**VALID, "SERIALIZER": "tests.testapp.delegation.NoteSerializer"}})
-
-    assert messages() == [
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes' has an unknown option 'SERIALIZER'.")
-    ]
-
-
-def test_e012_a_missing_model(resources):
-    resources({"notes": {"SERIALIZER_CLASS": VALID["SERIALIZER_CLASS"]}})
-
-    assert messages() == [(f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes' needs MODEL.")]
-
-
-def test_e012_a_missing_serializer_class(resources):
-    resources({"notes": {"MODEL": "testapp.Note"}})
-
-    assert messages() == [
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes' needs SERIALIZER_CLASS.")
-    ]
-
-
-@pytest.mark.parametrize("model", ["testapp.Gadget", "nowhere.Note", "Note", "testapp.Note.x"])
-def test_e012_an_unknown_model(resources, model):
-    resources({"notes": {**VALID, "MODEL": model}})
-
-    assert messages() == [
-        (f"{ID}.E012", f"APP_DELEGATION['RESOURCES']: 'notes': no model {model!r}.")
-    ]
-
-
-def test_e012_an_unknown_action(resources):
-    resources({"notes": {**VALID, "ACTIONS": ["list", "delete"]}})
-
-    assert messages() == [
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes': unknown action(s) delete.")
-    ]
-
-
-def test_e012_a_scope_override_for_an_unknown_action(resources):
-    resources({"notes": {**VALID, "SCOPES": {"read": "notes:read", "lst": "notes:list"}}})
-
-    assert messages() == [
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes': unknown action(s) lst, read.")
-    ]
-
-
-@pytest.mark.parametrize("scope", ["", "notes read", None])
-def test_e012_a_scope_override_that_is_not_a_scope(resources, scope):
-    # An empty override would otherwise let any token through: no scope is required at all.
-    resources({"notes": {**VALID, "SCOPES": {"list": scope}}})
-
-    assert ids() == [f"{ID}.E012"]
-
-
-def test_e012_the_token_endpoints_route_name(resources):
-    resources({"application": VALID})
-
-    assert messages() == [
-        (
-            f"{ID}.E012",
-            "APP_DELEGATION['RESOURCES']: 'application' is the token endpoint's route; "
-            "pick another name.",
-        )
-    ]
+# -- E012: the shape of RESOURCES -------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", [["notes"], "notes"])
@@ -143,7 +78,7 @@ def test_e012_resources_that_are_not_a_mapping(resources, value):
     resources(value)
 
     assert messages() == [
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: must map route names to option dicts.")
+        (f"{ID}.E012", 'APP_DELEGATION["RESOURCES"] must map route names to dicts of options.')
     ]
 
 
@@ -154,7 +89,8 @@ def test_e012_a_resource_whose_options_are_not_a_mapping(resources, options):
     assert messages() == [
         (
             f"{ID}.E012",
-            "APP_DELEGATION['RESOURCES']: 'notes' must map a route name to a dict of options.",
+            """APP_DELEGATION["RESOURCES"]: 'notes' must be a route name mapped to a dict of """
+            "options.",
         )
     ]
 
@@ -165,7 +101,120 @@ def test_e012_an_empty_route_name(resources):
     assert ids() == [f"{ID}.E012"]
 
 
-def test_e012_each_problem_of_each_resource_is_reported(resources):
+# -- E016: the token endpoint's route name -----------------------------------------------------
+
+
+def test_e016_the_token_endpoints_route_name(resources):
+    resources({"application": VALID})
+
+    assert messages() == [
+        (
+            f"{ID}.E016",
+            """APP_DELEGATION["RESOURCES"]["application"]: 'application' is the token """
+            "endpoint's route.",
+        )
+    ]
+
+
+# -- E017: unknown options ---------------------------------------------------------------------
+
+
+def test_e017_an_unknown_option(resources):
+    resources({"notes": {**VALID, "SERIALIZER": "tests.testapp.delegation.NoteSerializer"}})
+
+    assert messages() == [
+        (
+            f"{ID}.E017",
+            """APP_DELEGATION["RESOURCES"]["notes"] has an unknown option 'SERIALIZER'.""",
+        )
+    ]
+
+
+# -- E018: required options --------------------------------------------------------------------
+
+
+def test_e018_a_missing_model(resources):
+    resources({"notes": {"SERIALIZER_CLASS": VALID["SERIALIZER_CLASS"]}})
+
+    assert messages() == [(f"{ID}.E018", 'APP_DELEGATION["RESOURCES"]["notes"] needs MODEL.')]
+
+
+def test_e018_a_missing_serializer_class(resources):
+    resources({"notes": {"MODEL": "testapp.Note"}})
+
+    assert messages() == [
+        (f"{ID}.E018", 'APP_DELEGATION["RESOURCES"]["notes"] needs SERIALIZER_CLASS.')
+    ]
+
+
+# -- E019: the model ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", ["testapp.Gadget", "nowhere.Note", "Note", "testapp.Note.x"])
+def test_e019_an_unknown_model(resources, model):
+    resources({"notes": {**VALID, "MODEL": model}})
+
+    assert messages() == [
+        (
+            f"{ID}.E019",
+            f'APP_DELEGATION["RESOURCES"]["notes"]["MODEL"]: no installed model {model!r}.',
+        )
+    ]
+
+
+# -- E020, E021: actions -----------------------------------------------------------------------
+
+
+def test_e020_an_empty_actions_list(resources):
+    resources({"notes": {**VALID, "ACTIONS": []}})
+
+    assert messages() == [
+        (
+            f"{ID}.E020",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTIONS"] must allow at least one action.',
+        )
+    ]
+
+
+def test_e021_an_unknown_action(resources):
+    resources({"notes": {**VALID, "ACTIONS": ["list", "delete"]}})
+
+    assert messages() == [
+        (
+            f"{ID}.E021",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTIONS"]: unknown action(s) delete.',
+        )
+    ]
+
+
+def test_e021_a_scope_override_for_an_unknown_action(resources):
+    resources({"notes": {**VALID, "ACTION_SCOPES": {"read": "notes:read", "lst": "notes:list"}}})
+
+    assert messages() == [
+        (
+            f"{ID}.E021",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTION_SCOPES"]: unknown action(s) lst, read.',
+        )
+    ]
+
+
+# -- E022: scope overrides ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scope", ["", "notes read", None])
+def test_e022_a_scope_override_that_is_not_a_scope(resources, scope):
+    # An empty override would otherwise let any token through: no scope is required at all.
+    resources({"notes": {**VALID, "ACTION_SCOPES": {"list": scope}}})
+
+    assert messages() == [
+        (
+            f"{ID}.E022",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTION_SCOPES"]["list"] must be one scope name.',
+        )
+    ]
+
+
+def test_each_problem_of_each_resource_is_reported_under_its_id(resources):
     resources(
         {
             "notes": {**VALID, "COLOUR": "blue", "ACTIONS": ["archive"]},
@@ -174,43 +223,47 @@ def test_e012_each_problem_of_each_resource_is_reported(resources):
     )
 
     assert messages() == [
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes' has an unknown option 'COLOUR'."),
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'notes': unknown action(s) archive."),
-        (f"{ID}.E012", "APP_DELEGATION['RESOURCES']: 'widgets' needs MODEL."),
+        (f"{ID}.E017", """APP_DELEGATION["RESOURCES"]["notes"] has an unknown option 'COLOUR'."""),
+        (
+            f"{ID}.E021",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTIONS"]: unknown action(s) archive.',
+        ),
+        (f"{ID}.E018", 'APP_DELEGATION["RESOURCES"]["widgets"] needs MODEL.'),
     ]
 
 
-# -- E013: LIST_SCOPE --------------------------------------------------------------------------
+# -- E013: OBJECT_VISIBILITY -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("value", ["users", "Application", "", None])
-def test_e013_a_global_list_scope_outside_application_and_user(delegation, value):
-    delegation(LIST_SCOPE=value)
+def test_e013_a_global_object_visibility_outside_application_and_user(delegation, value):
+    delegation(OBJECT_VISIBILITY=value)
 
     assert messages() == [
-        (f"{ID}.E013", "APP_DELEGATION['RESOURCES']: LIST_SCOPE must be one of application, user.")
+        (f"{ID}.E013", 'APP_DELEGATION["OBJECT_VISIBILITY"] must be "application" or "user".')
     ]
 
 
 @pytest.mark.parametrize("value", ["application", "user"])
-def test_e013_not_raised_for_a_valid_global_list_scope(delegation, value):
-    delegation(LIST_SCOPE=value)
+def test_e013_not_raised_for_a_valid_global_object_visibility(delegation, value):
+    delegation(OBJECT_VISIBILITY=value)
 
     assert messages() == []
 
 
-def test_e013_a_resources_list_scope_outside_application_and_user(resources):
-    resources({"notes": {**VALID, "LIST_SCOPE": "everyone"}})
+def test_e013_a_resources_object_visibility_outside_application_and_user(resources):
+    resources({"notes": {**VALID, "OBJECT_VISIBILITY": "everyone"}})
 
     assert messages() == [
         (
             f"{ID}.E013",
-            "APP_DELEGATION['RESOURCES']: 'notes': LIST_SCOPE must be one of application, user.",
+            'APP_DELEGATION["RESOURCES"]["notes"]["OBJECT_VISIBILITY"] must be "application" '
+            'or "user".',
         )
     ]
 
 
-# -- E004: import strings ----------------------------------------------------------------------
+# -- E004, E015: import strings ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -227,17 +280,22 @@ def test_e004_an_unimportable_serializer_class(resources, path):
     [(message_id, message)] = messages()
     assert message_id == f"{ID}.E004"
     assert message.startswith(
-        "APP_DELEGATION['RESOURCES']: 'notes': SERIALIZER_CLASS cannot be imported: "
+        f'APP_DELEGATION["RESOURCES"]["notes"]["SERIALIZER_CLASS"]: cannot import {path!r}: '
     )
 
 
-@pytest.mark.parametrize("option", ["GET_QUERYSET", "PERFORM_CREATE"])
+@pytest.mark.parametrize(
+    "option", ["GET_QUERYSET", "PERFORM_CREATE", "PERFORM_UPDATE", "PERFORM_DESTROY"]
+)
 def test_e004_an_unimportable_hook(resources, option):
     resources({"notes": {**VALID, option: "tests.testapp.delegation.missing_hook"}})
 
     [(message_id, message)] = messages()
     assert message_id == f"{ID}.E004"
-    assert f"'notes': {option} cannot be imported" in message
+    assert message.startswith(
+        f'APP_DELEGATION["RESOURCES"]["notes"]["{option}"]: cannot import '
+        "'tests.testapp.delegation.missing_hook': "
+    )
 
 
 def test_e004_an_unimportable_permission_class(resources):
@@ -255,8 +313,10 @@ def test_e004_an_unimportable_permission_class(resources):
 
     [(message_id, message)] = messages()
     assert message_id == f"{ID}.E004"
-    assert "'notes': PERMISSION_CLASSES cannot be imported" in message
-    assert "IsNoteOwner" in message
+    assert message.startswith(
+        'APP_DELEGATION["RESOURCES"]["notes"]["PERMISSION_CLASSES"]: cannot import '
+        "'tests.testapp.delegation.IsNoteOwner': "
+    )
 
 
 def test_e004_callables_instead_of_paths_are_accepted(resources):
@@ -276,16 +336,51 @@ def test_e004_callables_instead_of_paths_are_accepted(resources):
     assert messages() == []
 
 
-@pytest.mark.parametrize("option", ["PERFORM_UPDATE", "PERFORM_DESTROY"])
-def test_e004_an_unimportable_update_or_destroy_hook(resources, option):
-    resources(
-        {
-            "notes": {
-                "MODEL": "testapp.Note",
-                "SERIALIZER_CLASS": "tests.testapp.delegation.NoteSerializer",
-                option: "tests.testapp.delegation.no_such_hook",
-            }
-        }
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("PERFORM_CREATE", 42), ("PERMISSION_CLASSES", ["django_app_delegation.conf.SETTINGS_NAME"])],
+)
+def test_e015_an_option_that_is_not_callable(resources, option, value):
+    resources({"notes": {**VALID, option: value}})
+
+    assert messages() == [
+        (
+            f"{ID}.E015",
+            f'APP_DELEGATION["RESOURCES"]["notes"]["{option}"] must be a dotted path or a '
+            "callable.",
+        )
+    ]
+
+
+# -- W003, E023: renamed options ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("old", "new"), RENAMED_RESOURCE_OPTIONS.items())
+def test_w003_an_option_spelt_with_its_old_name(resources, old, new):
+    valid = {"ACTION_SCOPES": {"list": "notes:list"}, "OBJECT_VISIBILITY": "user"}
+    resources({"notes": {**VALID, old: valid[new]}})
+
+    [message] = _check_resources()
+
+    assert (message.id, message.level) == (f"{ID}.W003", WARNING)
+    assert message.msg == (
+        f'APP_DELEGATION["RESOURCES"]["notes"]["{old}"] is deprecated; rename it to "{new}".'
     )
 
-    assert ids() == ["django_app_delegation.E004"]
+
+def test_w003_an_option_spelt_with_its_old_name_is_still_checked(resources):
+    resources({"notes": {**VALID, "LIST_SCOPE": "everyone", "SCOPES": {"archive": "notes:list"}}})
+
+    assert ids() == [f"{ID}.W003", f"{ID}.W003", f"{ID}.E021", f"{ID}.E013"]
+
+
+def test_e023_an_option_set_under_both_names(resources):
+    resources({"notes": {**VALID, "LIST_SCOPE": "user", "OBJECT_VISIBILITY": "user"}})
+
+    assert messages() == [
+        (
+            f"{ID}.E023",
+            'APP_DELEGATION["RESOURCES"]["notes"]["LIST_SCOPE"] and '
+            'APP_DELEGATION["RESOURCES"]["notes"]["OBJECT_VISIBILITY"] are both set.',
+        )
+    ]

@@ -19,7 +19,7 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import ResourceProvenance
-from django_app_delegation.viewsets import ACTIONS
+from django_app_delegation.resources import ACTIONS
 from tests.testapp.models import Note, Widget
 from tests.viewset_helpers import NOTES, WIDGET_SCOPES, WIDGETS, Partner
 
@@ -43,12 +43,13 @@ NOTE_WRITE_SCOPES = ["notes:retrieve", "notes:create", "notes:update", "notes:de
 
 
 @pytest.fixture
-def partner(make_application, settings, delegation, resource_options, user):
+def partner(make_application, settings, delegation, resource_options, rebuild_urls, user):
     """A partner with every scope on widgets and notes; notes accept every action."""
     delegation(
         SCOPES={**settings.APP_DELEGATION["SCOPES"], "notes:update": "-", "notes:delete": "-"}
     )
     resource_options("notes", ACTIONS=list(ACTIONS))
+    rebuild_urls()
     return Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_WRITE_SCOPES)
 
 

@@ -21,8 +21,8 @@ def widgets(partner, user):
     return client
 
 
-def test_lists_are_paginated_by_page_size_by_default(widgets, delegation):
-    delegation(PAGE_SIZE=2)
+def test_lists_are_paginated_by_resource_page_size_by_default(widgets, delegation):
+    delegation(RESOURCE_PAGE_SIZE=2)
 
     body = widgets.get(WIDGETS).json()
 
@@ -32,8 +32,8 @@ def test_lists_are_paginated_by_page_size_by_default(widgets, delegation):
     assert body["previous"] is None
 
 
-def test_page_size_parameter_is_bounded_by_max_page_size(widgets, delegation):
-    delegation(MAX_PAGE_SIZE=3)
+def test_page_size_parameter_is_bounded_by_resource_max_page_size(widgets, delegation):
+    delegation(RESOURCE_MAX_PAGE_SIZE=3)
 
     assert len(widgets.get(f"{WIDGETS}?page_size=4").json()["results"]) == 3
     assert len(widgets.get(f"{WIDGETS}?page_size=1").json()["results"]) == 1

@@ -1,4 +1,4 @@
-"""Provenance of objects created through the resource API, and ``LIST_SCOPE``: which
+"""Provenance of objects created through the resource API, and ``OBJECT_VISIBILITY``: which
 application sees, retrieves, updates and deletes what.
 """
 
@@ -10,7 +10,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError
 
-from django_app_delegation.models import ResourceProvenance
+from django_app_delegation.models import ResourceProvenance, pk_as_text
 from tests.testapp.models import Note, Widget
 from tests.viewset_helpers import (
     NOTE_SCOPES,
@@ -20,7 +20,6 @@ from tests.viewset_helpers import (
     CreateHookFailed,
     Partner,
     note_url,
-    pk_as_text,
     provenance_of,
     widget_url,
 )
@@ -203,7 +202,7 @@ def test_destroy_deletes_the_provenance_record_with_the_object(partner_a, user):
     assert not ResourceProvenance.objects.exists()
 
 
-# -- LIST_SCOPE = "application" (the default) --------------------------------------------------
+# -- OBJECT_VISIBILITY = "application" (the default) -------------------------------------------
 
 
 def test_an_application_lists_only_the_objects_it_created(partner_a, partner_b, user):
@@ -266,13 +265,13 @@ def test_notes_of_another_application_are_invisible_in_application_mode(partner_
     assert names(partner_a.client().get(NOTES)) == ["from A"]
 
 
-# -- LIST_SCOPE = "user" -----------------------------------------------------------------------
+# -- OBJECT_VISIBILITY = "user" ----------------------------------------------------------------
 
 
 def test_user_mode_lists_every_object_the_queryset_hook_gives(
     partner_a, partner_b, user, bob, delegation
 ):
-    delegation(LIST_SCOPE="user")
+    delegation(OBJECT_VISIBILITY="user")
     create_widget(partner_a, "From A")
     create_widget(partner_b, "From B")
     outside_widget("Outside, shared", user, bob)
@@ -290,7 +289,7 @@ def test_user_mode_lists_every_object_the_queryset_hook_gives(
 def test_user_mode_lets_another_application_act_on_the_users_objects(
     partner_a, partner_b, user, delegation
 ):
-    delegation(LIST_SCOPE="user")
+    delegation(OBJECT_VISIBILITY="user")
     widget = create_widget(partner_a, "From A")
     url = widget_url(widget)
     client = partner_b.client()
@@ -302,7 +301,7 @@ def test_user_mode_lets_another_application_act_on_the_users_objects(
 
 
 def test_user_mode_reaches_objects_created_outside_the_api(partner_a, user, delegation):
-    delegation(LIST_SCOPE="user")
+    delegation(OBJECT_VISIBILITY="user")
     widget = outside_widget("Outside", user)
 
     response = partner_a.client().get(widget_url(widget))
@@ -314,7 +313,7 @@ def test_user_mode_reaches_objects_created_outside_the_api(partner_a, user, dele
 def test_user_mode_answers_403_for_a_widget_the_user_is_not_a_member_of(
     partner_a, user, bob, delegation
 ):
-    delegation(LIST_SCOPE="user")
+    delegation(OBJECT_VISIBILITY="user")
     widget = outside_widget("Bob's", bob)
     client = partner_a.client()
 
@@ -329,7 +328,7 @@ def test_user_mode_answers_403_for_a_widget_the_user_is_not_a_member_of(
 
 @pytest.mark.parametrize("lookup", [str(uuid.UUID(int=1)), "not-a-uuid"])
 def test_user_mode_answers_404_for_an_unknown_or_malformed_id(partner_a, user, delegation, lookup):
-    delegation(LIST_SCOPE="user")
+    delegation(OBJECT_VISIBILITY="user")
 
     assert partner_a.client().get(f"{WIDGETS}{lookup}/").status_code == 404
 
@@ -337,11 +336,11 @@ def test_user_mode_answers_404_for_an_unknown_or_malformed_id(partner_a, user, d
 # -- the default hooks (notes) -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("list_scope", ["application", "user"])
+@pytest.mark.parametrize("visibility", ["application", "user"])
 def test_default_hooks_show_only_notes_created_through_the_api_for_the_user(
-    partner_a, user, bob, delegation, list_scope
+    partner_a, user, bob, delegation, visibility
 ):
-    delegation(LIST_SCOPE=list_scope)
+    delegation(OBJECT_VISIBILITY=visibility)
     mine = create_note(partner_a, "for alice")
     bobs = create_note(partner_a, "for bob", "bob@example.com")
     outside = Note.objects.create(text="outside the API")
@@ -357,7 +356,7 @@ def test_default_hooks_show_only_notes_created_through_the_api_for_the_user(
 def test_default_hooks_in_user_mode_share_the_users_notes_across_applications(
     partner_a, partner_b, user, bob, delegation
 ):
-    delegation(LIST_SCOPE="user")
+    delegation(OBJECT_VISIBILITY="user")
     mine = create_note(partner_a, "for alice, by A")
     create_note(partner_a, "for bob, by A", "bob@example.com")
 
@@ -367,13 +366,13 @@ def test_default_hooks_in_user_mode_share_the_users_notes_across_applications(
     assert client.get(note_url(mine)).json() == {"id": mine.pk, "text": "for alice, by A"}
 
 
-# -- per-resource LIST_SCOPE -------------------------------------------------------------------
+# -- per-resource OBJECT_VISIBILITY ------------------------------------------------------------
 
 
 def test_a_resource_can_widen_the_global_application_scope(
     partner_a, partner_b, user, resource_options
 ):
-    resource_options("widgets", LIST_SCOPE="user")
+    resource_options("widgets", OBJECT_VISIBILITY="user")
     outside_widget("Outside", user)
     create_widget(partner_a, "From A")
     create_note(partner_a, "note from A")
@@ -387,8 +386,8 @@ def test_a_resource_can_widen_the_global_application_scope(
 def test_a_resource_can_narrow_the_global_user_scope(
     partner_a, partner_b, user, delegation, resource_options
 ):
-    delegation(LIST_SCOPE="user")
-    resource_options("widgets", LIST_SCOPE="application")
+    delegation(OBJECT_VISIBILITY="user")
+    resource_options("widgets", OBJECT_VISIBILITY="application")
     outside_widget("Outside", user)
     widget = create_widget(partner_a, "From A")
     create_note(partner_a, "note from A")

@@ -55,7 +55,7 @@ def create_with_provenance(model, count, *, applications, users, members=False):
 @pytest.fixture
 def page_size(settings, delegation):
     """Set ``REST_FRAMEWORK["PAGE_SIZE"]`` for the resource viewset's pagination."""
-    delegation(PAGINATION_CLASS="tests.viewset_helpers.RequestTimePageSizePagination")
+    delegation(RESOURCE_PAGINATION_CLASS="tests.viewset_helpers.RequestTimePageSizePagination")
 
     def set_size(size):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": size}
@@ -63,14 +63,14 @@ def page_size(settings, delegation):
     return set_size
 
 
-@pytest.mark.parametrize("list_scope", ["application", "user"])
+@pytest.mark.parametrize("visibility", ["application", "user"])
 @pytest.mark.parametrize(
     ("model", "url"), [(Widget, WIDGETS), (Note, NOTES)], ids=["widgets", "notes"]
 )
 def test_list_costs_three_queries_for_a_page_of_1_or_of_100(
-    make_application, user, delegation, page_size, list_scope, model, url
+    make_application, user, delegation, page_size, visibility, model, url
 ):
-    delegation(LIST_SCOPE=list_scope)
+    delegation(OBJECT_VISIBILITY=visibility)
     partner = Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_SCOPES)
     create_with_provenance(
         model, 100, applications=[partner.application], users=[user], members=True
@@ -132,7 +132,7 @@ def provenance_scans(queryset):
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans of PostgreSQL")
 @pytest.mark.parametrize(
-    ("resource", "list_scope", "lookups"),
+    ("resource", "visibility", "lookups"),
     [
         ("widgets", "application", 1),  # the application's records (the hook joins members)
         ("notes", "application", 2),  # the user's records (default hook), the application's
@@ -140,9 +140,9 @@ def provenance_scans(queryset):
     ],
 )
 def test_list_queryset_reads_provenance_through_an_index(
-    make_application, user, django_user_model, delegation, resource, list_scope, lookups
+    make_application, user, django_user_model, delegation, resource, visibility, lookups
 ):
-    delegation(LIST_SCOPE=list_scope)
+    delegation(OBJECT_VISIBILITY=visibility)
     applications = [make_application(name=f"Partner {i}", scopes=[])[0] for i in range(8)]
     users = [user] + [
         django_user_model.objects.create_user(username=f"user{i}", email=f"user{i}@example.com")

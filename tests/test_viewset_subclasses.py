@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from tests.testapp.models import Note, Widget
 from tests.viewset_helpers import (
     NOTE_SCOPES,
     WIDGET_SCOPES,
+    CountedNoteViewSet,
     Partner,
     provenance_of,
 )
@@ -102,8 +104,9 @@ def test_resource_urlpatterns_mounts_every_resource_on_a_subclass(partner_a, use
     assert created.status_code == 201
     assert listed.json()["results"] == [created.json()]
     assert detail.json() == created.json()
+    # TaggedViewSet's own code ran, in the subclass made for the resource.
     assert {created["X-Served-By"], listed["X-Served-By"], detail["X-Served-By"]} == {
-        "TaggedViewSet"
+        f"{resource.title()}ViewSet"
     }
 
 
@@ -114,12 +117,30 @@ def test_a_subclass_mounted_for_every_resource_keeps_each_resources_actions(part
     response = client.delete(f"/tagged/notes/{note_id}/")
 
     assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
     assert Note.objects.filter(pk=note_id).exists()
+
+
+def test_a_subclass_mounted_by_hand_routes_only_its_resources_actions(partner_a, user):
+    client = partner_a.client()
+    note_id = client.post("/counted-notes/", {"text": "memo"}, format="json").json()["id"]
+
+    assert client.get(f"/counted-notes/{note_id}/").json() == {"id": note_id, "text": "memo"}
+    response = client.delete(f"/counted-notes/{note_id}/")
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert Note.objects.filter(pk=note_id).exists()
+
+
+def test_a_subclass_cannot_be_mounted_for_actions_its_resource_does_not_allow():
+    with pytest.raises(ImproperlyConfigured, match="'notes' allows none of these actions"):
+        CountedNoteViewSet.as_view({"put": "update", "delete": "destroy"})
 
 
 # -- a subclass configured like any DRF viewset (no resource_name) -----------------------------
 # The viewset's docstring: "Subclasses may instead set queryset, serializer_class, scope_map and
-# permission_classes like any DRF viewset [...]; provenance and LIST_SCOPE still apply."
+# permission_classes like any DRF viewset [...]; provenance and OBJECT_VISIBILITY still apply."
 
 
 def test_a_subclass_without_resource_name_creates_lists_and_retrieves(partner_a, user):

@@ -1,10 +1,11 @@
 """The resource viewset configured from ``APP_DELEGATION["RESOURCES"]``: scopes per action,
-allowed actions, CRUD on the test resources, object rules and settings read at request time.
+allowed actions, CRUD on the test resources, object rules, settings read at request time and the
+options that shape routes, read when the URLconf is built.
 
-Provenance and ``LIST_SCOPE`` are specified in ``test_viewset_provenance.py``, query budgets and
-the index in ``test_viewset_queries.py``, subclasses in ``test_viewset_subclasses.py``, the
-system checks in ``test_viewset_checks.py`` and concurrent writes in real concurrent transactions
-in ``test_viewset_concurrency.py``.
+Provenance and ``OBJECT_VISIBILITY`` are specified in ``test_viewset_provenance.py``, query
+budgets and the index in ``test_viewset_queries.py``, subclasses in ``test_viewset_subclasses.py``,
+the system checks in ``test_viewset_checks.py`` and concurrent writes in real concurrent
+transactions in ``test_viewset_concurrency.py``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import uuid
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import ResourceProvenance
-from django_app_delegation.viewsets import ACTIONS, ResourceViewSet
+from django_app_delegation.resources import ACTIONS
+from django_app_delegation.urls import DETAIL_ACTIONS
+from django_app_delegation.viewsets import ResourceViewSet
 from tests.testapp.models import Note, Widget
 from tests.viewset_helpers import (
     NOTE_SCOPES,
@@ -162,11 +166,11 @@ def test_scopes_of_another_resource_do_not_open_this_one(partner, user):
     assert response["WWW-Authenticate"] == insufficient_scope("widgets:list")
 
 
-def test_scopes_option_overrides_the_scope_an_action_needs(
+def test_action_scopes_option_overrides_the_scope_an_action_needs(
     make_application, user, vocabulary, resource_options
 ):
     vocabulary("widgets:read")
-    resource_options("widgets", SCOPES={"list": "widgets:read", "retrieve": "widgets:read"})
+    resource_options("widgets", ACTION_SCOPES={"list": "widgets:read", "retrieve": "widgets:read"})
     partner = Partner.register(make_application, "Reader", [*WIDGET_SCOPES, "widgets:read"])
 
     with_default_scope = partner.client(scopes=["widgets:list", "widgets:retrieve"])
@@ -359,10 +363,11 @@ class DeleteAfterLookup:
 
 
 @pytest.fixture
-def editor(make_application, user, vocabulary, resource_options):
+def editor(make_application, user, vocabulary, resource_options, rebuild_urls):
     """A client for alice allowed every action on widgets and on notes (which allow them all)."""
     vocabulary("notes:update", "notes:delete")
     resource_options("notes", ACTIONS=list(ACTIONS))
+    rebuild_urls()
     scopes = [*WIDGET_SCOPES, *NOTE_SCOPES, "notes:update", "notes:delete"]
     return Partner.register(make_application, "Editor", scopes).client()
 
@@ -471,47 +476,6 @@ def test_serializer_class_is_read_at_request_time(partner, memo, resource_option
     assert created.json() == {"id": created.json()["id"], "text": "hello", "length": 5}
 
 
-def test_actions_removed_at_request_time_answer_405(partner, lamp, resource_options):
-    client = partner.client()
-
-    resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
-
-    response = client.delete(widget_url(lamp))
-    assert response.status_code == 405
-    assert Widget.objects.filter(pk=lamp.pk).exists()
-    assert client.patch(widget_url(lamp), {"name": "x"}, format="json").status_code == 405
-    assert client.get(widget_url(lamp)).status_code == 200
-
-
-def test_405_allow_header_follows_the_actions_allowed_at_request_time(
-    partner, lamp, resource_options
-):
-    client = partner.client()
-
-    resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
-
-    response = client.delete(widget_url(lamp))
-    assert response.status_code == 405
-    assert response["Allow"] == "GET, HEAD"
-
-
-def test_actions_added_at_request_time_are_served(
-    make_application, user, vocabulary, resource_options
-):
-    vocabulary("notes:update")
-    partner = Partner.register(make_application, "Editor", [*NOTE_SCOPES, "notes:update"])
-    client = partner.client()
-    note_id = client.post(NOTES, {"text": "draft"}, format="json").json()["id"]
-
-    resource_options("notes", ACTIONS=["list", "retrieve", "create", "update", "partial_update"])
-
-    response = client.put(note_url(note_id), {"text": "final"}, format="json")
-    assert response.status_code == 200, response.content
-    assert response.json() == {"id": note_id, "text": "final"}
-    assert client.patch(note_url(note_id), {"text": "v2"}, format="json").status_code == 200
-    assert Note.objects.get().text == "v2"
-
-
 def test_permission_classes_are_read_at_request_time(
     partner, user, django_user_model, resource_options
 ):
@@ -526,8 +490,73 @@ def test_permission_classes_are_read_at_request_time(
     assert client.get(url).status_code == 200
 
 
-def test_lookup_field_is_read_at_request_time(partner, memo, resource_options):
+def test_pagination_class_is_read_at_request_time(partner, memo, delegation):
+    client = partner.client()
+    client.post(NOTES, {"text": "second"}, format="json")
+    assert [note["text"] for note in client.get(NOTES).json()["results"]] == ["memo", "second"]
+
+    delegation(RESOURCE_PAGINATION_CLASS="rest_framework.pagination.LimitOffsetPagination")
+
+    body = client.get(f"{NOTES}?limit=1").json()
+    assert body["count"] == 2
+    assert [note["text"] for note in body["results"]] == ["memo"]
+    assert body["next"].endswith("/external-api/v1.0/notes/?limit=1&offset=1")
+
+
+# -- options that shape routes are read when the URLconf is built ------------------------------
+
+
+def test_actions_removed_answer_405_once_the_urls_are_rebuilt(
+    partner, lamp, resource_options, rebuild_urls
+):
+    client = partner.client()
+
+    resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
+    rebuild_urls()
+
+    response = client.delete(widget_url(lamp))
+    assert response.status_code == 405
+    assert Widget.objects.filter(pk=lamp.pk).exists()
+    assert client.patch(widget_url(lamp), {"name": "x"}, format="json").status_code == 405
+    assert client.get(widget_url(lamp)).status_code == 200
+
+
+def test_405_allow_header_lists_the_methods_of_the_allowed_actions(
+    partner, lamp, resource_options, rebuild_urls
+):
+    client = partner.client()
+
+    resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
+    rebuild_urls()
+
+    response = client.delete(widget_url(lamp))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_actions_added_are_served_once_the_urls_are_rebuilt(
+    make_application, user, vocabulary, resource_options, rebuild_urls
+):
+    vocabulary("notes:update")
+    partner = Partner.register(make_application, "Editor", [*NOTE_SCOPES, "notes:update"])
+    client = partner.client()
+    note_id = client.post(NOTES, {"text": "draft"}, format="json").json()["id"]
+
+    resource_options("notes", ACTIONS=["list", "retrieve", "create", "update", "partial_update"])
+    rebuild_urls()
+
+    response = client.put(note_url(note_id), {"text": "final"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json() == {"id": note_id, "text": "final"}
+    assert client.patch(note_url(note_id), {"text": "v2"}, format="json").status_code == 200
+    assert Note.objects.get().text == "v2"
+
+
+def test_lookup_field_is_matched_by_the_detail_route_once_the_urls_are_rebuilt(
+    partner, memo, resource_options, rebuild_urls
+):
     resource_options("notes", LOOKUP_FIELD="text")
+    rebuild_urls()
 
     response = partner.client().get(f"{NOTES}memo/")
 
@@ -535,14 +564,42 @@ def test_lookup_field_is_read_at_request_time(partner, memo, resource_options):
     assert response.json() == {"id": memo.pk, "text": "memo"}
 
 
-def test_pagination_class_is_read_at_request_time(partner, memo, delegation):
+def routed_actions(url):
+    """The actions routed at ``url`` by method (without HEAD, which DRF adds to GET on use)."""
+    return {
+        method: action for method, action in resolve(url).func.actions.items() if method != "head"
+    }
+
+
+def test_each_resource_is_served_by_its_own_viewset_routing_only_its_actions():
+    notes = resolve(NOTES).func.cls
+    widgets = resolve(widget_url(uuid.uuid4())).func.cls
+
+    assert (notes.__name__, notes.resource_name) == ("NotesViewSet", "notes")
+    assert (widgets.__name__, widgets.resource_name) == ("WidgetsViewSet", "widgets")
+    assert issubclass(notes, ResourceViewSet)
+    assert routed_actions(NOTES) == {"get": "list", "post": "create"}
+    assert routed_actions(note_url(1)) == {"get": "retrieve"}
+    assert routed_actions(widget_url(uuid.uuid4())) == DETAIL_ACTIONS
+
+
+def test_a_route_without_any_allowed_action_is_left_out(resource_options, rebuild_urls):
+    resource_options("notes", ACTIONS=["list"])
+    rebuild_urls()
+
+    assert routed_actions(NOTES) == {"get": "list"}
+    with pytest.raises(Resolver404):
+        resolve(note_url(1))
+
+
+def test_an_action_removed_without_rebuilding_the_urls_is_refused_by_its_missing_scope(
+    partner, lamp, resource_options
+):
     client = partner.client()
-    client.post(NOTES, {"text": "second"}, format="json")
-    assert [note["text"] for note in client.get(NOTES).json()["results"]] == ["memo", "second"]
 
-    delegation(PAGINATION_CLASS="rest_framework.pagination.LimitOffsetPagination")
+    resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
 
-    body = client.get(f"{NOTES}?limit=1").json()
-    assert body["count"] == 2
-    assert [note["text"] for note in body["results"]] == ["memo"]
-    assert body["next"].endswith("/external-api/v1.0/notes/?limit=1&offset=1")
+    response = client.delete(widget_url(lamp))
+    assert response.status_code == 403
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", error="insufficient_scope"'
+    assert Widget.objects.filter(pk=lamp.pk).exists()

@@ -9,13 +9,12 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models.functions import Cast
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
-from django_app_delegation.models import ResourceProvenance
+from django_app_delegation.models import ResourceProvenance, pk_as_text
 from django_app_delegation.viewsets import ResourceViewSet
 from tests.testapp.delegation import NoteSerializer
 from tests.testapp.models import Note
@@ -83,32 +82,8 @@ class Partner:
 # Provenance as the viewset records it ----------------------------------------------------------
 
 
-def pk_as_text(instance: models.Model) -> str:
-    """The primary key as the database renders it as text (what ``object_id`` stores)."""
-    return (
-        type(instance)
-        ._default_manager.filter(pk=instance.pk)
-        .annotate(_text_pk=Cast("pk", models.CharField()))
-        .values_list("_text_pk", flat=True)
-        .get()
-    )
-
-
 def provenance_of(instance: models.Model) -> ResourceProvenance:
-    return ResourceProvenance.objects.get(
-        content_type=ContentType.objects.get_for_model(instance),
-        object_id=pk_as_text(instance),
-    )
-
-
-def record_provenance(instance: models.Model, *, application: Any, user: Any) -> None:
-    """Record ``instance`` as created by ``application`` for ``user``, as the API would."""
-    ResourceProvenance.objects.create(
-        application=application,
-        user=user,
-        content_type=ContentType.objects.get_for_model(instance),
-        object_id=pk_as_text(instance),
-    )
+    return ResourceProvenance.objects.of(instance).get()
 
 
 # Hooks swapped in through settings -------------------------------------------------------------

@@ -19,6 +19,11 @@ urlpatterns = [
     path("gadgets/", GadgetViewSet.as_view({**LIST_ACTIONS}), name="gadgets-list"),
     path("gadgets/<str:id>/", GadgetViewSet.as_view({**DETAIL_ACTIONS}), name="gadgets-detail"),
     path("counted-notes/", CountedNoteViewSet.as_view({**LIST_ACTIONS}), name="counted-notes-list"),
+    path(
+        "counted-notes/<str:id>/",
+        CountedNoteViewSet.as_view({**DETAIL_ACTIONS}),
+        name="counted-notes-detail",
+    ),
     path("plain-notes/", PlainNoteViewSet.as_view({**LIST_ACTIONS}), name="plain-notes-list"),
     path(
         "plain-notes/<str:id>/",

@@ -212,7 +212,7 @@ APP_DELEGATION = {
     # Provisional (e-mail only) users: off unless the environment turns them on.
     "ALLOW_USER_CREATION": env_bool("DELEGATION_ALLOW_USER_CREATION", False),
     # Meet lists every room the delegated user has a role on, whoever created it.
-    "LIST_SCOPE": "user",
+    "OBJECT_VISIBILITY": "user",
     "RESOURCES": {
         "rooms": {
             "MODEL": "rooms.Room",

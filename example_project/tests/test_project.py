@@ -310,7 +310,7 @@ def test_development_defaults_warn_loudly(load_settings, capsys):
     assert conf["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
     assert conf["DATABASES"]["default"]["NAME"].endswith("example_project/db.sqlite3")
     assert conf["APP_DELEGATION"]["ALLOW_USER_CREATION"] is False
-    assert conf["APP_DELEGATION"]["LIST_SCOPE"] == "user"
+    assert conf["APP_DELEGATION"]["OBJECT_VISIBILITY"] == "user"
     assert conf["APP_DELEGATION"]["EMPTY_DOMAIN_LIST_ALLOWS_ALL"] is True
     assert len(conf["APP_DELEGATION"]["SIGNING_KEY"]) >= 32
     assert conf["EXTERNAL_API_DEFAULT_ACCESS_LEVEL"] == "trusted"

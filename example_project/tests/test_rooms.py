@@ -302,7 +302,8 @@ def test_list_shows_every_room_the_user_has_a_role_on_ordered_by_name(alice, use
 
 
 def test_list_includes_rooms_other_applications_created_for_the_user(client_for, user):
-    """Meet's mode (``LIST_SCOPE = "user"``): the user's rooms, whichever application made them."""
+    """Meet's mode (``OBJECT_VISIBILITY = "user"``): the user's rooms, whichever application made
+    them."""
     first, second = client_for(user), client_for(user)
     created = first.post(ROOMS_URL, {}, format="json").json()
 
