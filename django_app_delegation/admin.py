@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -12,12 +12,27 @@ from django.db.models import QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .domains import normalize_domain
 from .models import Application, ApplicationDomain
 from .scopes import known_scopes
+
+if TYPE_CHECKING:
+    from django.utils.functional import Promise
+
+    # Generic in django-stubs only: Django's own classes take no type arguments.
+    _ApplicationForm = forms.ModelForm[Application]
+    _DomainForm = forms.ModelForm[ApplicationDomain]
+    _DomainFormSet = forms.BaseInlineFormSet[ApplicationDomain, Application, _DomainForm]
+    _DomainInline = admin.TabularInline[ApplicationDomain, Application]
+    _ApplicationModelAdmin = admin.ModelAdmin[Application]
+else:
+    _ApplicationForm = _DomainForm = forms.ModelForm
+    _DomainFormSet = forms.BaseInlineFormSet
+    _DomainInline = admin.TabularInline
+    _ApplicationModelAdmin = admin.ModelAdmin
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
@@ -45,7 +60,7 @@ class ShownSecret:
         return "<ShownSecret: ********>"
 
 
-class ApplicationAdminForm(forms.ModelForm):
+class ApplicationAdminForm(_ApplicationForm):
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
         required=False,
@@ -72,7 +87,7 @@ class ApplicationAdminForm(forms.ModelForm):
         self.initial.setdefault("scopes", current)
 
 
-class ApplicationDomainForm(forms.ModelForm):
+class ApplicationDomainForm(_DomainForm):
     class Meta:
         model = ApplicationDomain
         fields = ("domain",)
@@ -82,7 +97,7 @@ class ApplicationDomainForm(forms.ModelForm):
         return normalize_domain(self.cleaned_data["domain"])
 
 
-class ApplicationDomainFormSet(forms.BaseInlineFormSet):
+class ApplicationDomainFormSet(_DomainFormSet):
     def clean(self) -> None:
         super().clean()
         if any(self.errors):
@@ -96,7 +111,7 @@ class ApplicationDomainFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(_("Each domain can be allowed only once."))
 
 
-class ApplicationDomainInline(admin.TabularInline):
+class ApplicationDomainInline(_DomainInline):
     model = ApplicationDomain
     form = ApplicationDomainForm
     formset = ApplicationDomainFormSet
@@ -104,7 +119,7 @@ class ApplicationDomainInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(_ApplicationModelAdmin):
     form = ApplicationAdminForm
     inlines = [ApplicationDomainInline]
     list_display = (
@@ -131,10 +146,10 @@ class ApplicationAdmin(admin.ModelAdmin):
             return False
         return super().lookup_allowed(lookup, value, request)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+    def get_fields(self, request: HttpRequest, obj: Application | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["name", "scopes", "is_active"]
-        return [
+            return ("name", "scopes", "is_active")
+        return (
             "name",
             "id",
             "client_id",
@@ -143,18 +158,21 @@ class ApplicationAdmin(admin.ModelAdmin):
             "created_at",
             "updated_at",
             "last_used_at",
-        ]
+        )
 
     @admin.display(description=_("Scopes"))
     def scopes_display(self, obj: Application) -> str:
         return ", ".join(obj.scopes) if obj.scopes else str(_("No scopes"))
 
-    def save_model(self, request: HttpRequest, obj: Application, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Application, form: _ApplicationForm, change: bool
+    ) -> None:
         if not change:
+            # Read back by ``response_add``; the model declares no such attribute.
             obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
-    def get_urls(self) -> list[Any]:
+    def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
             path(
@@ -177,12 +195,17 @@ class ApplicationAdmin(admin.ModelAdmin):
         description=_("Regenerate the client secret of the selected applications"),
         permissions=["change"],
     )
-    def regenerate_secret(self, request: HttpRequest, queryset: QuerySet[Application]) -> Any:
+    def regenerate_secret(
+        self, request: HttpRequest, queryset: QuerySet[Application]
+    ) -> HttpResponse:
         rotated = [(application, application.rotate_secret()) for application in queryset]
         return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
 
     def show_secrets_once(
-        self, request: HttpRequest, credentials: list[tuple[Application, str]], title: Any
+        self,
+        request: HttpRequest,
+        credentials: list[tuple[Application, str]],
+        title: str | Promise,
     ) -> HttpResponse:
         """Keep the plaintext secrets for one display, then redirect (reloading re-posts nothing).
 
@@ -206,7 +229,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             # The pending secrets are dropped too: they are not shown later either.
             raise PermissionDenied
         credentials: list[tuple[Application, str]] = []
-        title: Any = _("Client secret already shown")
+        title: str | Promise = _("Client secret already shown")
         if pending:
             title = pending["title"]
             secrets_by_pk = dict(pending["credentials"])
@@ -215,7 +238,10 @@ class ApplicationAdmin(admin.ModelAdmin):
         return self.render_secrets(request, credentials, title)
 
     def render_secrets(
-        self, request: HttpRequest, credentials: list[tuple[Application, str]], title: Any
+        self,
+        request: HttpRequest,
+        credentials: list[tuple[Application, str]],
+        title: str | Promise,
     ) -> HttpResponse:
         context = {
             **self.admin_site.each_context(request),

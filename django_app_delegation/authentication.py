@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jwt
 from django.contrib.auth import get_user_model
@@ -19,12 +20,27 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from .conf import delegation_settings
-from .exceptions import InvalidToken, WrongTokenType  # InvalidToken: also imported from here
+from .exceptions import InvalidToken as InvalidToken  # also imported from here
+from .exceptions import WrongTokenType
 from .models import Application
 from .scopes import normalize_scopes
 from .tokens import FOREIGN_TOKEN_ERRORS, decode_token
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.utils.functional import Promise
+
 logger = logging.getLogger("django_app_delegation")
+
+
+@dataclass(frozen=True)
+class ApplicationState:
+    """What authenticating a token reads of its application: one row, no model instance."""
+
+    id: uuid.UUID
+    is_active: bool
+    #: The application's scopes now, normalised: the most its tokens' scopes can grant.
+    scopes: frozenset[str]
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,7 +53,7 @@ class DelegatedToken(Mapping[str, Any]):
 
     claims: dict[str, Any] = field(repr=False)
     scopes: frozenset[str]
-    application_id: Any
+    application_id: uuid.UUID
     client_id: str
     user_id: str
     token: str = field(repr=False, default="")
@@ -62,7 +78,7 @@ class DelegatedToken(Mapping[str, Any]):
 _JOIN_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
 
 
-class _PlainQuerySet(models.QuerySet):
+class _PlainQuerySet(models.QuerySet[models.Model]):
     """A subclass that adds nothing: what Python puts in every class body (``__module__``...)."""
 
 
@@ -80,7 +96,7 @@ def _overrides_queryset(queryset_class: type) -> bool:
     )
 
 
-def _join_is_equivalent(user_model: Any, database: str) -> bool:
+def _join_is_equivalent(user_model: type[models.Model], database: str) -> bool:
     """Whether the one-query join reads ``user_model`` from ``database`` as its default manager.
 
     The join reads the user's own table directly, so it is used only when that gives the same
@@ -94,7 +110,7 @@ def _join_is_equivalent(user_model: Any, database: str) -> bool:
 
 
 @functools.cache
-def _reads_like_default_manager(user_model: Any, database: str) -> bool:
+def _reads_like_default_manager(user_model: type[models.Model], database: str) -> bool:
     """Whether ``SELECT * FROM <user table>`` on ``database`` is what the default manager reads.
 
     Decided once per model and alias from what does not change at run time (the caller
@@ -113,33 +129,39 @@ def _reads_like_default_manager(user_model: Any, database: str) -> bool:
     if (
         _overrides_queryset(type(users))
         or users._iterable_class is not ModelIterable
-        or users._prefetch_related_lookups
+        # Private, like ``_iterable_class``, and missing from django-stubs.
+        or users._prefetch_related_lookups  # type: ignore[attr-defined]
     ):
         return False
-    plain: models.QuerySet[Any] = models.QuerySet(model=user_model, using=database)
+    plain: models.QuerySet[models.Model] = models.QuerySet(model=user_model, using=database)
     try:
-        return users.query.get_compiler(database).as_sql() == (
-            plain.query.get_compiler(database).as_sql()
+        return bool(
+            users.query.get_compiler(database).as_sql()
+            == plain.query.get_compiler(database).as_sql()
         )
     except EmptyResultSet:  # A manager returning .none().
         return False
 
 
-def _load_user_with_application(users: Any, pk: Any, client_id: str) -> Any:
-    """Return the user with ``pk`` carrying its token's application columns, or None.
+def _load_user_with_application(
+    users: models.QuerySet[AbstractBaseUser], pk: object, client_id: str
+) -> tuple[AbstractBaseUser, ApplicationState | None] | None:
+    """Return the user with ``pk`` and the state of its token's application, or None.
 
     A hand-written ``LEFT JOIN`` keeps authentication at one query and is several times cheaper
     to build than the equivalent ORM subqueries (see ``benchmarks/``), on a path every API call
     takes. Only for ``users`` (the default manager's queryset) that :func:`_join_is_equivalent`
-    accepts.
+    accepts. The state is None when no application has ``client_id``.
     """
     user_model = users.model
     connection = connections[users.db]
     quote = connection.ops.quote_name
     meta = Application._meta
-    application_column = {name: quote(_column(meta, name)) for name in _APPLICATION_FIELDS}
+    application_column = {
+        name: quote(_column(meta.get_field(name))) for name in _APPLICATION_FIELDS
+    }
     pk_field = user_model._meta.pk
-    if pk_field.get_internal_type() in connection.ops.integer_field_ranges:
+    if isinstance(pk, int) and pk_field.get_internal_type() in connection.ops.integer_field_ranges:
         low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
         if (low is not None and pk < low) or (high is not None and pk > high):
             return None
@@ -151,26 +173,36 @@ def _load_user_with_application(users: Any, pk: Any, client_id: str) -> Any:
         f"a.{application_column['scopes']} AS _delegation_app_scopes "
         f"FROM {quote(user_model._meta.db_table)} u "
         f"LEFT JOIN {quote(meta.db_table)} a ON a.{application_column['client_id']} = %s "
-        f"WHERE u.{quote(pk_field.column)} = %s"
+        f"WHERE u.{quote(_column(pk_field))} = %s"
     )
     params = [client_id, pk_field.get_db_prep_value(pk, connection)]
     rows = list(users.raw(sql, params))
     if not rows:
         return None
     user = rows[0]
-    if user._delegation_app_id is not None:
-        user._delegation_app_id = meta.pk.to_python(user._delegation_app_id)
-        user._delegation_app_active = bool(user._delegation_app_active)
-        scopes = user._delegation_app_scopes
-        user._delegation_app_scopes = json.loads(scopes) if isinstance(scopes, str) else scopes
-    return user
+    # ``raw()`` set the application's columns on the user: take them off.
+    columns = vars(user)
+    application_id = columns.pop("_delegation_app_id")
+    is_active = columns.pop("_delegation_app_active")
+    scopes = columns.pop("_delegation_app_scopes")
+    if application_id is None:
+        return user, None
+    if isinstance(scopes, str):
+        scopes = json.loads(scopes)
+    application = ApplicationState(
+        id=meta.pk.to_python(application_id),
+        is_active=bool(is_active),
+        scopes=frozenset(normalize_scopes(scopes)),
+    )
+    return user, application
 
 
 _APPLICATION_FIELDS = ("id", "is_active", "scopes", "client_id")
 
 
-def _column(meta: Any, name: str) -> str:
-    column = meta.get_field(name).column
+def _column(field: object) -> str:
+    """The database column of a concrete ``field``."""
+    column = getattr(field, "column", None)
     assert isinstance(column, str)
     return column
 
@@ -185,7 +217,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
 
     keyword = "bearer"
 
-    def authenticate(self, request: Request) -> tuple[Any, DelegatedToken] | None:
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, DelegatedToken] | None:
         if not delegation_settings.ENABLED:
             return None
         raw = self.get_raw_token(request)
@@ -223,7 +255,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
 
     def authenticate_claims(
         self, request: Request, raw: str, claims: dict[str, Any]
-    ) -> tuple[Any, DelegatedToken]:
+    ) -> tuple[AbstractBaseUser, DelegatedToken]:
         """Check the delegation claims, the application and the user."""
         client_id = claims.get("client_id")
         user_id = claims.get("sub") or claims.get("user_id")
@@ -234,11 +266,11 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         user, application = self.get_user_and_application(request, str(user_id), client_id)
         scopes = frozenset(normalize_scopes(claims.get("scope")))
         # The application's current ceiling applies at once: scopes withdrawn from it stop working.
-        scopes &= frozenset(normalize_scopes(application["scopes"]))
+        scopes &= application.scopes
         token = DelegatedToken(
             claims=claims,
             scopes=scopes,
-            application_id=application["id"],
+            application_id=application.id,
             client_id=client_id,
             user_id=str(user.pk),
             token=raw,
@@ -247,7 +279,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
 
     def get_user_and_application(
         self, request: Request, user_id: str, client_id: str
-    ) -> tuple[Any, dict[str, Any]]:
+    ) -> tuple[AbstractBaseUser, ApplicationState]:
         """Load the user (through its default manager) and the application's liveness and scopes.
 
         One query where a join reads the user as the default manager would, two otherwise.
@@ -260,21 +292,25 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         database = router.db_for_read(user_model)
         users = user_model._default_manager.using(database)
         joined = _join_is_equivalent(user_model, database) and not users.query.where
-        user = _load_user_with_application(users, pk, client_id) if joined else None
-        if user is not None:
-            application: dict[str, Any] | None = {
-                "id": user._delegation_app_id,
-                "is_active": user._delegation_app_active,
-                "scopes": user._delegation_app_scopes,
-            }
+        found = _load_user_with_application(users, pk, client_id) if joined else None
+        user: AbstractBaseUser | None = None
+        application: ApplicationState | None = None
+        if found is not None:
+            user, application = found
         else:
             # Without the join, or when it found no user: the application is checked first.
-            application = (
+            row = (
                 Application.objects.filter(client_id=client_id)
                 .order_by()
                 .values("id", "is_active", "scopes")
                 .first()
             )
+            if row is not None:
+                application = ApplicationState(
+                    id=row["id"],
+                    is_active=row["is_active"],
+                    scopes=frozenset(normalize_scopes(row["scopes"])),
+                )
         self.check_application(request, application)
         assert application is not None  # check_application refuses None.
         if not joined:
@@ -285,16 +321,17 @@ class DelegatedTokenAuthentication(BaseAuthentication):
             self.fail(request, _("User account is disabled."))
         return user, application
 
-    def check_application(self, request: Request, application: dict[str, Any] | None) -> None:
-        if application is None or application["id"] is None:
+    def check_application(self, request: Request, application: ApplicationState | None) -> None:
+        if application is None:
             self.fail(request, _("Application not found."))
-        if not application["is_active"]:
+        if not application.is_active:
             self.fail(request, _("Application is disabled."))
 
-    def fail(self, request: Request, description: Any) -> NoReturn:
+    def fail(self, request: Request, description: str | Promise) -> NoReturn:
         """Raise 401 ``invalid_token`` with ``description``, remembered for the challenge."""
         description = str(description)
         logger.warning("Delegated token rejected: %s", description)
+        # Read back by ``authenticate_header``; DRF's Request declares no such attribute.
         request._delegation_auth_error = description  # type: ignore[attr-defined]
         raise InvalidToken(description)
 

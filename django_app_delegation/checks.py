@@ -5,10 +5,10 @@ The ids and their rules are listed in ``docs/reference/checks.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
@@ -33,6 +33,9 @@ from .scopes import is_valid_scope_token
 from .throttling import CACHE_FAILURE_POLICIES
 from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
 
+if TYPE_CHECKING:
+    from django.apps import AppConfig
+
 ID = "django_app_delegation"
 #: Import-string settings where None means "use the default" (DRF's pagination, say).
 NULLABLE_IMPORT_STRINGS = frozenset({"RESOURCE_PAGINATION_CLASS"})
@@ -45,7 +48,9 @@ def _setting(name: str) -> Any:
 
 
 @register(Tags.security, Tags.compatibility)
-def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+def check_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """Validate every ``APP_DELEGATION`` value without resolving anything lazily."""
     user_settings = delegation_settings.user_settings
     messages: list[CheckMessage] = []
@@ -172,7 +177,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
 
 
 def _check_renamed(
-    values: dict[str, Any], renames: dict[str, str], *path: str
+    values: Mapping[str, object], renames: Mapping[str, str], *path: str
 ) -> list[CheckMessage]:
     """W003 for each key spelt with its old name; E023 when its new name is set as well."""
     messages: list[CheckMessage] = []
@@ -193,7 +198,7 @@ def _check_renamed(
     return messages
 
 
-def _check_import(value: Any, setting: str) -> list[CheckMessage]:
+def _check_import(value: object, setting: str) -> list[CheckMessage]:
     """E004 for a dotted path (or one in a list) that does not import; E015 for a non-callable."""
     messages: list[CheckMessage] = []
     for item in value if isinstance(value, list | tuple) else [value]:
@@ -285,7 +290,7 @@ def _check_asymmetric_keys(algorithm: str) -> list[CheckMessage]:
 
 @register(Tags.database)
 def check_application_scopes(
-    app_configs: Sequence[Any] | None = None,
+    app_configs: Sequence[AppConfig] | None = None,
     databases: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> list[CheckMessage]:

@@ -17,13 +17,28 @@ Example::
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.pagination import BasePagination
+    from rest_framework.throttling import BaseThrottle
+
+    from .hooks import (
+        CanDelegateHook,
+        GetDelegatedUserHook,
+        GetTokenClaimsHook,
+        GetTokenScopesHook,
+    )
+
+_V = TypeVar("_V")
 
 SETTINGS_NAME = "APP_DELEGATION"
 
@@ -117,7 +132,7 @@ def setting_name(*keys: str) -> str:
     return SETTINGS_NAME + "".join(f'["{key}"]' for key in keys)
 
 
-def import_from_setting(value: Any, setting: str) -> Any:
+def import_from_setting(value: object, setting: str) -> Any:
     """Import a dotted path, or each one of a list; anything else is returned as it is.
 
     Raises ``ImproperlyConfigured`` naming ``setting`` (see :func:`setting_name`) when a path
@@ -138,7 +153,7 @@ def renamed_message(setting: str, new: str) -> str:
     return f'{setting} is deprecated; rename it to "{new}".'
 
 
-def with_new_names(values: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+def with_new_names(values: Mapping[str, _V], renames: Mapping[str, str]) -> dict[str, _V]:
     """A copy of ``values`` with each old key of ``renames`` under its new name.
 
     When a dict has both names, the new one wins (the system checks report the conflict).
@@ -156,6 +171,39 @@ class DelegationSettings:
     Old key names (:data:`RENAMED_SETTINGS`, :data:`RENAMED_RESOURCE_OPTIONS`) are read under
     their new names, with a :class:`RemovedInDjangoAppDelegation1Warning` once per key.
     """
+
+    if TYPE_CHECKING:
+        # What each key holds once read (import strings resolved; the system checks validate the
+        # values). Old key names are read through ``__getattr__``.
+        ENABLED: bool
+        SIGNING_KEY: str | bytes | None
+        VERIFYING_KEY: str | bytes | None
+        ALGORITHM: str
+        KEY_ID: str | None
+        ISSUER: str | None
+        AUDIENCE: str | None
+        ACCESS_TOKEN_LIFETIME: timedelta
+        LEEWAY: timedelta
+        TOKEN_TYPE: str
+        REQUIRED_CLAIMS: Collection[str]
+        VERIFY_TOKEN_TYPE: bool
+        SCOPES: dict[str, str]
+        SCOPE_PREFIX: str | None
+        ALLOW_USER_CREATION: bool
+        EMPTY_DOMAIN_LIST_ALLOWS_ALL: bool
+        WWW_AUTHENTICATE_REALM: str | None
+        GET_DELEGATED_USER: GetDelegatedUserHook
+        CAN_DELEGATE: CanDelegateHook
+        GET_TOKEN_CLAIMS: GetTokenClaimsHook
+        GET_TOKEN_SCOPES: GetTokenScopesHook
+        TOKEN_VIEW_THROTTLE_CLASSES: list[type[BaseThrottle]]
+        THROTTLE_CACHE_FAILURE: str
+        RESOURCES: dict[str, dict[str, Any]]
+        OBJECT_VISIBILITY: str
+        RESOURCE_AUTHENTICATION_CLASSES: list[type[BaseAuthentication]]
+        RESOURCE_PAGINATION_CLASS: type[BasePagination] | None
+        RESOURCE_PAGE_SIZE: int
+        RESOURCE_MAX_PAGE_SIZE: int
 
     def __init__(self) -> None:
         self._cached: dict[str, Any] = {}

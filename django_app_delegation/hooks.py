@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Exists, Field, Q, QuerySet
+from django.db.models import Exists, Field, Model, Q, QuerySet
 
 from .conf import delegation_settings
 from .domains import email_lookup_forms, normalize_email, to_ascii
@@ -33,13 +34,28 @@ from .scopes import normalize_scopes
 from .signals import user_provisioned
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-    from django.db.models import Model
     from django.http import HttpRequest
+    from rest_framework.request import Request
+    from rest_framework.serializers import BaseSerializer
 
     from .models import Application
 
 logger = logging.getLogger("django_app_delegation")
+
+# What each hook setting holds, to annotate a project's own hooks. Hooks are called with keyword
+# arguments only (see the module), hence the ``...``.
+GetDelegatedUserHook: TypeAlias = Callable[..., AbstractBaseUser]
+CanDelegateHook: TypeAlias = Callable[..., bool]
+GetTokenClaimsHook: TypeAlias = Callable[..., dict[str, Any]]
+GetTokenScopesHook: TypeAlias = Callable[..., Iterable[str]]
+GetQuerysetHook: TypeAlias = Callable[..., QuerySet[Model]]
+#: Returns the instance created, or None for ``serializer.instance``.
+PerformCreateHook: TypeAlias = Callable[..., Model | None]
+#: The return values of these two are not used.
+PerformUpdateHook: TypeAlias = Callable[..., object]
+PerformDestroyHook: TypeAlias = Callable[..., object]
+
+_M = TypeVar("_M", bound=Model)
 
 
 def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
@@ -124,7 +140,7 @@ def _build_provisional_user(email: str) -> AbstractBaseUser:
 
 
 def get_delegated_user(
-    *, email: str, application: Application, request: HttpRequest | None = None, **kwargs: Any
+    *, email: str, application: Application, request: Request | None = None, **kwargs: Any
 ) -> AbstractBaseUser:
     """Return the active user to act for, creating a provisional one when allowed.
 
@@ -175,7 +191,7 @@ def get_delegated_user(
 
 
 def can_delegate(
-    *, application: Application, email: str, request: HttpRequest | None = None, **kwargs: Any
+    *, application: Application, email: str, request: Request | None = None, **kwargs: Any
 ) -> bool:
     """Tell whether ``application`` may act for ``email``.
 
@@ -191,7 +207,7 @@ def get_token_claims(
     claims: dict[str, Any],
     application: Application,
     user: AbstractBaseUser,
-    request: HttpRequest | None = None,
+    request: Request | HttpRequest | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
     """Return the claims to sign, given the ones the app computed.
@@ -202,7 +218,9 @@ def get_token_claims(
     return claims
 
 
-def get_token_scopes(*, auth: Any, request: Any = None, **kwargs: Any) -> Iterable[str]:
+def get_token_scopes(
+    *, auth: object, request: Request | None = None, **kwargs: Any
+) -> Iterable[str]:
     """Return the normalised scopes carried by ``request.auth``, whatever authenticated it.
 
     Contract: return an iterable of lower-case scope names. The default understands this app's
@@ -220,18 +238,22 @@ def get_token_scopes(*, auth: Any, request: Any = None, **kwargs: Any) -> Iterab
 # -- resource hooks (options of each ``RESOURCES`` entry) ---------------------------------------
 
 
-def get_queryset(*, request: Any, queryset: QuerySet, **kwargs: Any) -> QuerySet:
+def get_queryset(*, request: Request, queryset: QuerySet[_M], **kwargs: Any) -> QuerySet[_M]:
     """Return the objects the delegated user may reach (``GET_QUERYSET``).
 
     Contract: called with ``request``, ``queryset`` (the model's default manager), ``action`` and
     ``resource``; return a queryset of that model. ``OBJECT_VISIBILITY`` filters it further. The
-    default keeps the objects created through the API on behalf of ``request.user``.
+    default keeps the objects created through the API on behalf of ``request.user`` (none for an
+    anonymous request).
     """
+    user = request.user
+    if not user.is_authenticated:
+        return queryset.none()
     records = ResourceProvenance.objects.for_model(queryset.model).correlated()
-    return queryset.filter(Exists(records.filter(user=request.user)))
+    return queryset.filter(Exists(records.filter(user=user)))
 
 
-def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
+def perform_create(*, serializer: BaseSerializer[_M], **kwargs: Any) -> _M:
     """Save a new object and return it (``PERFORM_CREATE``).
 
     Contract: called with ``request``, ``serializer`` (validated) and ``resource``, inside the
@@ -241,7 +263,7 @@ def perform_create(*, serializer: Any, **kwargs: Any) -> Any:
     return serializer.save()
 
 
-def perform_update(*, serializer: Any, **kwargs: Any) -> Any:
+def perform_update(*, serializer: BaseSerializer[_M], **kwargs: Any) -> _M:
     """Save a change (``PERFORM_UPDATE``): called with ``request``, ``serializer``, ``resource``.
 
     Contract: runs in the request's transaction, holding the row lock of the object. The default

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -20,12 +20,15 @@ from .conf import delegation_settings
 from .domains import DOMAIN_MAX_LENGTH, domain_matches, email_domain, normalize_domain
 from .scopes import is_valid_scope_token, known_scopes
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
 SCOPE_MAX_LENGTH = 100
 #: Longest primary key, rendered as text, that provenance records can hold.
 OBJECT_ID_MAX_LENGTH = 64
 
 
-def validate_scope_list(value: Any) -> None:
+def validate_scope_list(value: object) -> None:
     """Reject anything but a list of scope names from ``APP_DELEGATION["SCOPES"]``."""
     if not isinstance(value, list):
         raise ValidationError(_("Scopes must be a list."), code="invalid")
@@ -50,7 +53,11 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         return self.filter(is_active=True)
 
 
-class ApplicationManager(models.Manager.from_queryset(ApplicationQuerySet)):  # type: ignore[misc]
+# A module-level ``from_queryset()`` is what the django-stubs plugin types (not one in a base list).
+_ApplicationManagerBase = models.Manager.from_queryset(ApplicationQuerySet)
+
+
+class ApplicationManager(_ApplicationManagerBase["Application"]):
     def create_application(
         self,
         *,
@@ -220,13 +227,14 @@ class ApplicationDomain(models.Model):
 
 def pk_as_text(instance: models.Model) -> str:
     """The primary key of ``instance`` as its database renders it as text (what lookups join on)."""
-    return (
+    text: str = (
         type(instance)
         ._default_manager.filter(pk=instance.pk)
         .annotate(_provenance_id=Cast("pk", models.CharField()))
         .values_list("_provenance_id", flat=True)
         .get()
     )
+    return text
 
 
 class ResourceProvenanceQuerySet(models.QuerySet["ResourceProvenance"]):
@@ -243,14 +251,24 @@ class ResourceProvenanceQuerySet(models.QuerySet["ResourceProvenance"]):
         return self.for_model(type(instance)).filter(object_id=pk_as_text(instance))
 
 
-class ResourceProvenanceManager(models.Manager.from_queryset(ResourceProvenanceQuerySet)):  # type: ignore[misc]
-    def record(self, instance: models.Model, *, application_id: Any, user: Any) -> None:
+_ResourceProvenanceManagerBase = models.Manager.from_queryset(ResourceProvenanceQuerySet)
+
+
+class ResourceProvenanceManager(_ResourceProvenanceManagerBase["ResourceProvenance"]):
+    def record(
+        self,
+        instance: models.Model,
+        *,
+        application_id: uuid.UUID,
+        user: AbstractBaseUser | None,
+    ) -> None:
         """Record that ``application_id`` created ``instance`` for ``user`` (or None).
 
         A record left by an object deleted outside the API (same primary key) is replaced, so
         that it neither blocks nor leaks to the new object.
         """
-        self.update_or_create(
+        # The plugin types ``user`` with the checked settings' user model, not AUTH_USER_MODEL's.
+        self.update_or_create(  # type: ignore[misc]
             content_type=ContentType.objects.get_for_model(type(instance)),
             object_id=pk_as_text(instance),
             defaults={"application_id": application_id, "user": user},

@@ -6,12 +6,17 @@ and the bodies Django refuses to read (``DATA_UPLOAD_MAX_MEMORY_SIZE``,
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, parsers
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.request import Request
 
 #: Django's refusals to read a body (``SuspiciousOperation``s, which its own handler answers with
 #: an HTML page): the error, the setting it enforces, the detail answered instead.
@@ -37,7 +42,12 @@ REFUSED_BODIES = (
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, answering a parse error (400) for documents nested too deeply."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:  # Any JSON document, not only the object the stubs say.
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -46,7 +56,9 @@ class JSONParser(parsers.JSONParser):
             ) from None
 
 
-def refused_body_parse_error(exc: Exception, request: Any = None) -> exceptions.ParseError | None:
+def refused_body_parse_error(
+    exc: Exception, request: Request | HttpRequest | None = None
+) -> exceptions.ParseError | None:
     """The parse error (400) answering Django's refusal to read a request body, else ``None``.
 
     Django raises these when the body is read (``request.data``); they are logged on the

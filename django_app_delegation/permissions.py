@@ -8,14 +8,17 @@ with ``WWW-Authenticate: Bearer error="insufficient_scope", scope="<needed>"`` (
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .conf import delegation_settings
-from .exceptions import InsufficientScope  # also imported from here
+from .exceptions import InsufficientScope as InsufficientScope  # also imported from here
 from .scopes import normalize_scopes
+
+if TYPE_CHECKING:
+    from rest_framework.views import APIView
 
 
 def get_request_scopes(request: Request) -> frozenset[str]:
@@ -35,10 +38,10 @@ class BaseScopePermission(BasePermission):
     get False so that DRF answers 401 rather than 403.
     """
 
-    def get_required_scopes(self, request: Request, view: Any) -> Iterable[str] | None:
+    def get_required_scopes(self, request: Request, view: APIView) -> Iterable[str] | None:
         raise NotImplementedError
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if request.auth is None and not getattr(request.user, "is_authenticated", False):
             return False
         required = self.get_required_scopes(request, view)
@@ -54,7 +57,7 @@ class BaseScopePermission(BasePermission):
 class HasScope(BaseScopePermission):
     """Allow when the token carries every scope in ``view.required_scopes``."""
 
-    def get_required_scopes(self, request: Request, view: Any) -> Iterable[str] | None:
+    def get_required_scopes(self, request: Request, view: APIView) -> Iterable[str] | None:
         required = getattr(view, "required_scopes", None)
         if isinstance(required, str):
             return [required]
@@ -68,15 +71,15 @@ class HasActionScope(BaseScopePermission):
     can answer 405.
     """
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if getattr(view, "action", None) is None:
             return True
         return super().has_permission(request, view)
 
-    def get_required_scopes(self, request: Request, view: Any) -> Iterable[str] | None:
+    def get_required_scopes(self, request: Request, view: APIView) -> Iterable[str] | None:
         scope_map = getattr(view, "get_scope_map", None)
         scope_map = scope_map() if callable(scope_map) else getattr(view, "scope_map", None) or {}
-        required = scope_map.get(view.action)
+        required = scope_map.get(getattr(view, "action", None))
         if isinstance(required, str):
             return [required]
         return required

@@ -45,7 +45,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
@@ -57,6 +57,18 @@ from .conf import (
     import_from_setting,
     setting_name,
 )
+
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.permissions import BasePermission
+    from rest_framework.serializers import BaseSerializer
+
+    from .hooks import (
+        GetQuerysetHook,
+        PerformCreateHook,
+        PerformDestroyHook,
+        PerformUpdateHook,
+    )
 
 ACTIONS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
 SCOPE_VERBS = {
@@ -98,7 +110,7 @@ class Resource:
         return cls(name=name, options=dict(resources[name]))
 
     @classmethod
-    def from_viewset(cls, view: Any) -> Resource:
+    def from_viewset(cls, view: GenericAPIView[models.Model]) -> Resource:
         """Describe a viewset configured with DRF class attributes instead of settings."""
         queryset = getattr(view, "queryset", None)
         if queryset is None or getattr(view, "serializer_class", None) is None:
@@ -114,7 +126,22 @@ class Resource:
         }
         return cls(name=str(meta.verbose_name_plural).replace(" ", "_"), options=options)
 
-    def load(self, option: str) -> Any:
+    @overload
+    def load(self, option: Literal["SERIALIZER_CLASS"]) -> type[BaseSerializer[models.Model]]: ...
+    @overload
+    def load(self, option: Literal["GET_QUERYSET"]) -> GetQuerysetHook: ...
+    @overload
+    def load(self, option: Literal["PERFORM_CREATE"]) -> PerformCreateHook: ...
+    @overload
+    def load(self, option: Literal["PERFORM_UPDATE"]) -> PerformUpdateHook: ...
+    @overload
+    def load(self, option: Literal["PERFORM_DESTROY"]) -> PerformDestroyHook: ...
+    @overload
+    def load(self, option: Literal["PERMISSION_CLASSES"]) -> list[type[BasePermission]] | None: ...
+    @overload
+    def load(self, option: str) -> object: ...
+
+    def load(self, option: str) -> object:
         """The option's object(s), imported from dotted paths; a hook's default when unset."""
         value = self.options.get(option) or HOOK_OPTIONS.get(option)
         return import_from_setting(value, setting_name("RESOURCES", self.name, option))
@@ -124,7 +151,7 @@ class Resource:
         return apps.get_model(self.options["MODEL"])
 
     @property
-    def serializer_class(self) -> Any:
+    def serializer_class(self) -> type[BaseSerializer[models.Model]]:
         return self.load("SERIALIZER_CLASS")
 
     @property
@@ -133,7 +160,8 @@ class Resource:
 
     @property
     def lookup_field(self) -> str:
-        return self.options.get("LOOKUP_FIELD") or "pk"
+        field: str = self.options.get("LOOKUP_FIELD") or "pk"
+        return field
 
     @property
     def lookup_url_kwarg(self) -> str:
@@ -161,5 +189,5 @@ class Resource:
         return {action: scope for action, scope in scopes.items() if action in self.actions}
 
     @property
-    def permission_classes(self) -> list[Any]:
+    def permission_classes(self) -> list[type[BasePermission]]:
         return self.load("PERMISSION_CLASSES") or []

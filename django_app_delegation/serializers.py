@@ -4,6 +4,8 @@ The endpoint itself parses its parameters by hand (``views.py``) so that every f
 an RFC 6749 error code; these serializers document the same shapes for integrators.
 """
 
+from collections.abc import Mapping
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -16,7 +18,8 @@ OAUTH_ERROR_CODES = (
 )
 
 
-class TokenRequestSerializer(serializers.Serializer):
+# Each describes a JSON object (the request or response body), not a model instance.
+class TokenRequestSerializer(serializers.Serializer[Mapping[str, object]]):
     grant_type = serializers.ChoiceField(choices=["client_credentials"])
     client_id = serializers.CharField(
         required=False,
@@ -37,7 +40,7 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
-class TokenResponseSerializer(serializers.Serializer):
+class TokenResponseSerializer(serializers.Serializer[Mapping[str, object]]):
     access_token = serializers.CharField(help_text=_("A JWT (RFC 9068) acting as the user."))
     token_type = serializers.CharField(help_text=_('Always "Bearer" unless configured.'))
     expires_in = serializers.IntegerField(help_text=_("Lifetime of the token, in seconds."))
@@ -46,10 +49,10 @@ class TokenResponseSerializer(serializers.Serializer):
     )
 
 
-class OAuthErrorSerializer(serializers.Serializer):
+class OAuthErrorSerializer(serializers.Serializer[Mapping[str, object]]):
     error = serializers.ChoiceField(choices=OAUTH_ERROR_CODES, help_text=_("RFC 6749 §5.2 code."))
     error_description = serializers.CharField(help_text=_("Human-readable explanation."))
 
 
-class ErrorDetailSerializer(serializers.Serializer):
+class ErrorDetailSerializer(serializers.Serializer[Mapping[str, object]]):
     detail = serializers.CharField()

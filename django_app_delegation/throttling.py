@@ -8,14 +8,22 @@ and logs a warning, ``"deny"`` refuses it with 503 and ``Retry-After``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from .conf import delegation_settings
-from .exceptions import ThrottlingUnavailable  # also imported from here
+from .exceptions import ThrottlingUnavailable as ThrottlingUnavailable  # also imported from here
+
+if TYPE_CHECKING:
+    from rest_framework.throttling import BaseThrottle
+
+    # What the mixin is mixed into, for the type checker only (it adds no base at run time).
+    _View = APIView
+else:
+    _View = object
 
 logger = logging.getLogger("django_app_delegation")
 
@@ -27,17 +35,18 @@ CACHE_FAILURE_POLICIES = (ALLOW, DENY)
 RETRY_AFTER_UNAVAILABLE = ThrottlingUnavailable.retry_after
 
 
-class CacheFailureSafeThrottlingMixin:
+class CacheFailureSafeThrottlingMixin(_View):
     """``check_throttles`` for DRF views that survives a cache outage (see the module).
 
     Its views read ``REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]`` at request time, unless they set
     ``throttle_classes`` or override ``get_throttles()``.
     """
 
-    def get_throttles(self) -> list[Any]:
-        classes: Any = self.throttle_classes  # type: ignore[attr-defined]
+    def get_throttles(self) -> list[BaseThrottle]:
+        classes = self.throttle_classes
         if classes is APIView.throttle_classes:
-            classes = api_settings.DEFAULT_THROTTLE_CLASSES
+            # The stubs type DRF's import-string settings as strings; they hold the classes.
+            classes = api_settings.DEFAULT_THROTTLE_CLASSES  # type: ignore[assignment]
         return [throttle() for throttle in classes]
 
     def check_throttles(self, request: Request) -> None:
@@ -52,9 +61,12 @@ class CacheFailureSafeThrottlingMixin:
                 waits.append(throttle.wait())
         if waits:
             known = [wait for wait in waits if wait is not None]
-            self.throttled(request, max(known, default=None))  # type: ignore[attr-defined]
+            # DRF's own check_throttles passes None too (no Retry-After); the stubs say float.
+            self.throttled(request, max(known, default=None))  # type: ignore[arg-type]
 
-    def throttle_cache_failed(self, request: Request, throttle: Any, exc: Exception) -> None:
+    def throttle_cache_failed(
+        self, request: Request, throttle: BaseThrottle, exc: Exception
+    ) -> None:
         """Allow the request with a warning, or refuse it, as ``THROTTLE_CACHE_FAILURE`` says."""
         deny = delegation_settings.THROTTLE_CACHE_FAILURE == DENY
         logger.warning(

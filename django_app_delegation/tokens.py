@@ -14,11 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from .conf import delegation_settings
-from .exceptions import ForeignToken, MalformedClaims, WrongTokenType  # also imported from here
+from .exceptions import ForeignToken as ForeignToken  # also imported from here
+from .exceptions import MalformedClaims as MalformedClaims  # also imported from here
+from .exceptions import WrongTokenType as WrongTokenType  # also imported from here
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
     from django.http import HttpRequest
+    from rest_framework.request import Request
 
     from .models import Application
 
@@ -87,7 +90,7 @@ def issue_token(
     application: Application,
     user: AbstractBaseUser,
     scopes: tuple[str, ...],
-    request: HttpRequest | None = None,
+    request: Request | HttpRequest | None = None,
 ) -> IssuedToken:
     """Mint a signed access token for ``application`` acting as ``user`` with ``scopes``."""
     now = int(timezone.now().timestamp())
@@ -166,7 +169,8 @@ def decode_token(token: str) -> dict[str, Any]:
             raise WrongTokenType("Invalid token type.")
     leeway = delegation_settings.LEEWAY
     try:
-        return jwt.api_jwt.decode_complete(
+        # PyJWT refuses a payload that is not a JSON object.
+        claims: dict[str, Any] = jwt.api_jwt.decode_complete(
             token,
             key,
             algorithms=algorithms,
@@ -186,3 +190,4 @@ def decode_token(token: str) -> dict[str, Any]:
         )["payload"]
     except jwt.DecodeError as exc:
         raise MalformedClaims(str(exc)) from exc
+    return claims

@@ -6,7 +6,7 @@ routes (``ACTIONS``, ``LOOKUP_FIELD``); the other options are read at request ti
 """
 
 import re
-from typing import Any
+from typing import cast
 
 from django.urls import URLPattern, path
 
@@ -17,8 +17,8 @@ from .viewsets import ResourceViewSet
 
 app_name = "app_delegation"
 
-LIST_ACTIONS: dict[str, Any] = {"get": "list", "post": "create"}
-DETAIL_ACTIONS: dict[str, Any] = {
+LIST_ACTIONS: dict[str, str] = {"get": "list", "post": "create"}
+DETAIL_ACTIONS: dict[str, str] = {
     "get": "retrieve",
     "put": "update",
     "patch": "partial_update",
@@ -36,14 +36,18 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
     patterns = []
     for name in delegation_settings.RESOURCES or {}:
         resource = Resource.get(name)
-        resource_viewset: Any = type(
-            re.sub(r"[^0-9A-Za-z]", "", name.title()) + "ViewSet",
-            (viewset,),
-            {
-                "resource_name": name,
-                "lookup_field": resource.lookup_field,
-                "lookup_url_kwarg": resource.lookup_url_kwarg,
-            },
+        # A subclass of ``viewset``, which the three-argument ``type()`` cannot say.
+        resource_viewset = cast(
+            "type[ResourceViewSet]",
+            type(
+                re.sub(r"[^0-9A-Za-z]", "", name.title()) + "ViewSet",
+                (viewset,),
+                {
+                    "resource_name": name,
+                    "lookup_field": resource.lookup_field,
+                    "lookup_url_kwarg": resource.lookup_url_kwarg,
+                },
+            ),
         )
         routes = [
             (f"{name}/", LIST_ACTIONS, f"{name}-list"),

@@ -6,7 +6,7 @@ import base64
 import binascii
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -42,6 +42,10 @@ from .signals import delegation_denied, token_issued
 from .throttling import CacheFailureSafeThrottlingMixin
 from .tokens import IssuedToken, issue_token
 
+if TYPE_CHECKING:
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.throttling import BaseThrottle
+
 logger = logging.getLogger("django_app_delegation")
 
 GRANT_TYPE = "client_credentials"
@@ -69,7 +73,7 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
     Override the ``get_*`` methods to change one step.
     """
 
-    authentication_classes: list[Any] = []
+    authentication_classes: list[type[BaseAuthentication]] = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, FormParser]
     renderer_classes = [JSONRenderer]
@@ -77,7 +81,7 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
     _application: Application | None = None
     _email: str | None = None
 
-    def get_throttles(self) -> list[Any]:
+    def get_throttles(self) -> list[BaseThrottle]:
         return [throttle() for throttle in delegation_settings.TOKEN_VIEW_THROTTLE_CLASSES]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -279,7 +283,7 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         return user
 
     def get_token_response(self, issued: IssuedToken) -> Response:
-        body: dict[str, Any] = {
+        body: dict[str, str | int] = {
             "access_token": issued.access_token,
             "token_type": delegation_settings.TOKEN_TYPE,
             "expires_in": issued.expires_in,

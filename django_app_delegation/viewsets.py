@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
@@ -26,6 +27,15 @@ from .permissions import HasActionScope
 from .resources import Resource
 from .throttling import CacheFailureSafeThrottlingMixin
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from rest_framework.authentication import BaseAuthentication
+    from rest_framework.decorators import ViewSetAction
+    from rest_framework.pagination import BasePagination
+    from rest_framework.permissions import BasePermission
+    from rest_framework.serializers import BaseSerializer
+    from rest_framework.views import AsView, GenericView
+
 
 class ResourceViewSet(
     CacheFailureSafeThrottlingMixin,
@@ -35,7 +45,7 @@ class ResourceViewSet(
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[models.Model],
 ):
     """Delegated CRUD over one configured resource; subclass it or configure it from settings.
 
@@ -54,7 +64,11 @@ class ResourceViewSet(
     http_method_names = [method for method in APIView.http_method_names if method != "options"]
 
     @classmethod
-    def as_view(cls, actions: dict[str, Any] | None = None, **initkwargs: Any) -> Any:
+    def as_view(
+        cls,
+        actions: Mapping[str, str | ViewSetAction[Any]] | None = None,
+        **initkwargs: Any,
+    ) -> AsView[GenericView]:
         """Route the methods of the actions the resource allows, on its ``LOOKUP_FIELD``.
 
         Both are read here, when the URLconf is built, like the routes themselves.
@@ -69,7 +83,7 @@ class ResourceViewSet(
                 )
             if "LOOKUP_FIELD" in resource.options:
                 initkwargs.setdefault("lookup_field", resource.lookup_field)
-        return super().as_view(actions, **initkwargs)
+        return super().as_view(None if actions is None else dict(actions), **initkwargs)
 
     # -- configuration, read at request time -----------------------------------------------
 
@@ -88,33 +102,45 @@ class ResourceViewSet(
     def get_object_visibility(self) -> str:
         return self.resource.object_visibility
 
-    def get_authenticators(self) -> list[Any]:
+    def get_authenticators(self) -> list[BaseAuthentication]:
         return [auth() for auth in delegation_settings.RESOURCE_AUTHENTICATION_CLASSES]
 
-    def get_permissions(self) -> list[Any]:
-        classes = [IsAuthenticated, HasActionScope, *self.resource.permission_classes]
+    def get_permissions(self) -> list[BasePermission]:
+        classes: list[type[BasePermission]] = [
+            IsAuthenticated,
+            HasActionScope,
+            *self.resource.permission_classes,
+        ]
         return [permission() for permission in classes]
 
+    # DRF declares a class attribute; a property reads the setting at request time.
     @property
-    def pagination_class(self) -> Any:  # type: ignore[override]
+    def pagination_class(self) -> type[BasePagination] | None:  # type: ignore[override]
         configured = delegation_settings.RESOURCE_PAGINATION_CLASS
-        return api_settings.DEFAULT_PAGINATION_CLASS if configured is None else configured
+        if configured is None:
+            # The stubs type DRF's import-string settings as strings; this one holds a class.
+            return api_settings.DEFAULT_PAGINATION_CLASS  # type: ignore[return-value]
+        return configured
 
-    def get_serializer_class(self) -> Any:
+    def get_serializer_class(self) -> type[BaseSerializer[models.Model]]:
         return self.resource.serializer_class
 
     # -- request flow ----------------------------------------------------------------------
 
-    def initialize_request(self, request: Any, *args: Any, **kwargs: Any) -> Request:
-        request = super().initialize_request(request, *args, **kwargs)
-        if request.method.lower() not in self.http_method_names:  # OPTIONS: DRF's "metadata"
-            self.action = None  # type: ignore[assignment]  # no scope check: 405
-        return request
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        drf_request = super().initialize_request(request, *args, **kwargs)
+        method = (drf_request.method or "").lower()
+        if method not in self.http_method_names:  # OPTIONS: DRF's "metadata"
+            # No action, so no scope check, and DRF answers 405 (its stubs say action is a str).
+            self.action = None  # type: ignore[assignment]
+        return drf_request
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[models.Model]:
         model = self.get_model()
         base = getattr(self, "queryset", None)
-        queryset = base.all() if base is not None else model._default_manager.all()
+        queryset: models.QuerySet[models.Model] = (
+            base.all() if base is not None else model._default_manager.all()
+        )
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user
             return queryset.none()
         queryset = self.resource.load("GET_QUERYSET")(
@@ -128,7 +154,9 @@ class ResourceViewSet(
         # Bodies Django refuses to read (too large, too many fields) answer a parse error (400).
         return super().handle_exception(refused_body_parse_error(exc, self.request) or exc)
 
-    def get_provenance_records(self, model: type[models.Model]) -> models.QuerySet:
+    def get_provenance_records(
+        self, model: type[models.Model]
+    ) -> models.QuerySet[ResourceProvenance]:
         """Provenance rows of objects created by the calling application (correlated on pk)."""
         application_id = getattr(self.request.auth, "application_id", None)
         if application_id is None:
@@ -136,12 +164,14 @@ class ResourceViewSet(
         records = ResourceProvenance.objects.for_model(model).correlated()
         return records.filter(application_id=application_id)
 
-    def perform_create(self, serializer: Any) -> None:
+    def perform_create(self, serializer: BaseSerializer[models.Model]) -> None:
         """Create through the hook and record provenance, in one transaction."""
         hook = self.resource.load("PERFORM_CREATE")
         with transaction.atomic():
             instance = hook(request=self.request, serializer=serializer, resource=self.resource)
-            self.record_provenance(serializer.instance if instance is None else instance)
+            created = serializer.instance if instance is None else instance
+            assert created is not None, "PERFORM_CREATE saved nothing"
+            self.record_provenance(created)
 
     def record_provenance(self, instance: models.Model) -> None:
         """Remember which application (and user) created ``instance``; no-op for other tokens."""
@@ -150,7 +180,7 @@ class ResourceViewSet(
             user = self.request.user if self.request.user.is_authenticated else None
             ResourceProvenance.objects.record(instance, application_id=application_id, user=user)
 
-    def perform_update(self, serializer: Any) -> None:
+    def perform_update(self, serializer: BaseSerializer[models.Model]) -> None:
         hook = self.resource.load("PERFORM_UPDATE")
         hook(request=self.request, serializer=serializer, resource=self.resource)
 
