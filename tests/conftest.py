@@ -1,26 +1,28 @@
-"""Shared fixtures: applications with their plaintext secret, users, token requests, settings
-and the URLconf built from them."""
+"""The fixtures of the app's tests, each defined once: settings, applications with their plaintext
+secret, users, tokens, keys, signal receivers and the URLconf built from the settings.
+
+Plain functions (token requests, minted tokens, URLs) are in ``helpers.py``, test doubles in
+``doubles.py``.
+"""
 
 from __future__ import annotations
 
 import importlib
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings as django_settings
 from django.test import override_settings
 from django.urls import clear_url_caches
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import Application
+from django_app_delegation.resources import ACTIONS
 from tests import settings as test_settings
+from tests.doubles import OURS, THEIRS
+from tests.helpers import ALL_SCOPES, NOTE_SCOPES, WIDGET_SCOPES, pem_pair, token_for
 
-TOKEN_URL = "/external-api/v1.0/application/token/"
-ALL_SCOPES = ["rooms:list", "rooms:retrieve", "rooms:create", "rooms:update", "rooms:delete"]
-
-
-@pytest.fixture
-def api_client():
-    return APIClient()
+# -- settings -------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -44,6 +46,16 @@ def resource_options(settings, delegation):
     return update
 
 
+@pytest.fixture
+def vocabulary(settings, delegation):
+    """Add scopes to the ``SCOPES`` vocabulary (before registering applications that hold them)."""
+
+    def add(*names):
+        delegation(SCOPES={**settings.APP_DELEGATION["SCOPES"], **{name: name for name in names}})
+
+    return add
+
+
 def _rebuild_urls():
     """Re-run the app's URL module, then the root URLconf (whose resolvers include it)."""
     for name in ("django_app_delegation.urls", django_settings.ROOT_URLCONF):
@@ -64,53 +76,138 @@ def rebuild_urls():
 
 
 @pytest.fixture
+def second_authenticator(settings):
+    """Our authenticator first, then one standing in for an OIDC resource server (the views of
+    ``tests.authenticator_urls`` follow it)."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_AUTHENTICATION_CLASSES": [OURS, THEIRS],
+    }
+
+
+@pytest.fixture
+def legacy_hashers(settings):
+    """Let Django verify the hashes a project imports from La Suite Meet (PBKDF2) or older (MD5);
+    PBKDF2 with few rounds (``doubles.QuickPBKDF2PasswordHasher``) is the preferred one."""
+    settings.PASSWORD_HASHERS = [
+        "tests.doubles.QuickPBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+    ]
+
+
+# -- applications ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
 def make_application(db):
+    """Create an application; its plaintext secret is on ``.secret``."""
+
     def make(*, name="Partner", scopes=None, domains=("example.com",), is_active=True):
-        return Application.objects.create_application(
+        application, secret = Application.objects.create_application(
             name=name,
             scopes=ALL_SCOPES if scopes is None else scopes,
             domains=domains,
             is_active=is_active,
         )
+        application.secret = secret
+        return application
 
     return make
 
 
 @pytest.fixture
 def application(make_application):
-    """An active application with every scope, allowed for example.com; ``.secret`` is set."""
-    app, secret = make_application()
-    app.secret = secret
-    return app
+    """An active application with every room scope, allowed for example.com."""
+    return make_application()
+
+
+@pytest.fixture
+def partner(make_application):
+    """Partner A: an application with every widget and note scope, allowed for example.com."""
+    return make_application(name="Partner A", scopes=WIDGET_SCOPES + NOTE_SCOPES)
+
+
+@pytest.fixture
+def partner_b(make_application):
+    """Partner B: another application with the same scopes as :func:`partner`."""
+    return make_application(name="Partner B", scopes=WIDGET_SCOPES + NOTE_SCOPES)
+
+
+@pytest.fixture
+def editor(make_application, vocabulary, resource_options, rebuild_urls):
+    """An application allowed every action on widgets and on notes, whose routes then serve every
+    action (``notes:update`` and ``notes:delete`` join the vocabulary)."""
+    vocabulary("notes:update", "notes:delete")
+    resource_options("notes", ACTIONS=list(ACTIONS))
+    rebuild_urls()
+    scopes = [*WIDGET_SCOPES, *NOTE_SCOPES, "notes:update", "notes:delete"]
+    return make_application(name="Editor", scopes=scopes)
+
+
+# -- users and tokens -----------------------------------------------------------------------------
 
 
 @pytest.fixture
 def user(django_user_model):
+    """Alice, alice@example.com."""
     return django_user_model.objects.create_user(
         username="alice", email="alice@example.com", password="unused-password"
     )
 
 
 @pytest.fixture
-def request_token(api_client):
-    """POST a JSON token request; returns the response."""
-
-    def post(application, email="alice@example.com", *, scope=None, fmt="json", **overrides):
-        body = {
-            "grant_type": "client_credentials",
-            "client_id": application.client_id,
-            "client_secret": application.secret,
-            "scope": scope if scope is not None else email,
-        }
-        body.update(overrides)
-        body = {k: v for k, v in body.items() if v is not None}
-        return api_client.post(TOKEN_URL, body, format=fmt)
-
-    return post
+def bob(django_user_model):
+    """Bob, bob@example.com."""
+    return django_user_model.objects.create_user(
+        username="bob", email="bob@example.com", password="unused-password"
+    )
 
 
 @pytest.fixture
-def access_token(application, user, request_token):
-    response = request_token(application)
-    assert response.status_code == 200, response.content
-    return response.json()["access_token"]
+def access_token(application, user):
+    """A token of :func:`application` for alice, with every room scope."""
+    return token_for(application)
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+# -- keys -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def rsa_keys():
+    """PEM texts of an RSA key pair (private, public)."""
+    return pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+@pytest.fixture(scope="session")
+def ec_keys():
+    """PEM texts of a P-256 key pair (private, public)."""
+    return pem_pair(ec.generate_private_key(ec.SECP256R1()))
+
+
+# -- signals --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receive():
+    """Record a signal for one test: ``calls = receive(signal)`` holds ``{"sender", **kwargs}``
+    per call (thread-safe: list appends are atomic)."""
+    connected = []
+
+    def connect(signal):
+        calls = []
+
+        def receiver(signal, sender, **kwargs):
+            calls.append({"sender": sender, **kwargs})
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+        return calls
+
+    yield connect
+    for signal, receiver in connected:
+        signal.disconnect(receiver)

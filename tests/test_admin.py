@@ -10,53 +10,21 @@ from django.urls import reverse
 
 from django_app_delegation.admin import SESSION_KEY
 from django_app_delegation.models import Application
+from tests.helpers import (
+    ADD_URL,
+    CHANGELIST_URL,
+    SECRET_URL,
+    add_form_data,
+    change_url,
+    shown_credentials,
+    stored_secret,
+)
 
 pytestmark = pytest.mark.django_db
-
-ADD_URL = reverse("admin:django_app_delegation_application_add")
-CHANGELIST_URL = reverse("admin:django_app_delegation_application_changelist")
-SECRET_URL = reverse("admin:django_app_delegation_application_secret")
-
-
-def change_url(application: Application) -> str:
-    return reverse("admin:django_app_delegation_application_change", args=[application.pk])
-
-
-def stored_secret(application: Application) -> str:
-    return Application.objects.values_list("client_secret", flat=True).get(pk=application.pk)
-
-
-def add_form_data(*, name="Partner", scopes=("rooms:list",), domains=("example.com",), **extra):
-    data = {
-        "name": name,
-        "scopes": list(scopes),
-        "is_active": "on",
-        "allowed_domains-TOTAL_FORMS": str(len(domains)),
-        "allowed_domains-INITIAL_FORMS": "0",
-        "allowed_domains-MIN_NUM_FORMS": "0",
-        "allowed_domains-MAX_NUM_FORMS": "1000",
-    }
-    for index, domain in enumerate(domains):
-        data[f"allowed_domains-{index}-domain"] = domain
-    data.update(extra)
-    return data
 
 
 def cache_control(response) -> set[str]:
     return {directive.strip() for directive in response["Cache-Control"].split(",")}
-
-
-def shown_credentials(response) -> list[tuple[Application, str]]:
-    return [(application, str(secret)) for application, secret in response.context["credentials"]]
-
-
-@pytest.fixture
-def admin_client(client, django_user_model):
-    django_user_model.objects.create_superuser(
-        username="admin", email="admin@example.com", password="pw"
-    )
-    assert client.login(username="admin", password="pw")
-    return client
 
 
 # -- add -------------------------------------------------------------------------------------
@@ -240,8 +208,8 @@ def test_changelist_searches_by_domain(admin_client, make_application):
 
 
 def test_regenerate_secret_action_shows_new_secrets_once(admin_client, make_application):
-    first, first_secret = make_application(name="One")
-    second, second_secret = make_application(name="Two")
+    first = make_application(name="One")
+    second = make_application(name="Two")
 
     response = admin_client.post(
         CHANGELIST_URL,
@@ -257,7 +225,8 @@ def test_regenerate_secret_action_shows_new_secrets_once(admin_client, make_appl
     )
     assert set(credentials) == {first.client_id, second.client_id}
     content = response.content.decode()
-    for application, old_secret in ((first, first_secret), (second, second_secret)):
+    for application in (first, second):
+        old_secret = application.secret
         new_secret = credentials[application.client_id]
         assert new_secret in content
         assert new_secret != old_secret
@@ -270,13 +239,13 @@ def test_regenerate_secret_action_shows_new_secrets_once(admin_client, make_appl
 def test_regenerate_secret_action_leaves_unselected_applications_alone(
     admin_client, make_application
 ):
-    selected, _ = make_application(name="Selected")
-    untouched, untouched_secret = make_application(name="Untouched")
+    selected = make_application(name="Selected")
+    untouched = make_application(name="Untouched")
     admin_client.post(
         CHANGELIST_URL, {"action": "regenerate_secret", "_selected_action": [selected.pk]}
     )
     untouched.refresh_from_db()
-    assert untouched.check_client_secret(untouched_secret) is True
+    assert untouched.check_client_secret(untouched.secret) is True
 
 
 def test_admin_requires_staff(client, application):
@@ -285,10 +254,12 @@ def test_admin_requires_staff(client, application):
     assert "/login/" in response["Location"]
 
 
-def test_with_cookie_sessions_the_secret_is_shown_without_a_redirect(admin_client, settings):
+def test_with_cookie_sessions_the_secret_is_shown_without_a_redirect(
+    admin_client, admin_user, settings
+):
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
     admin_client.cookies.clear()
-    admin_client.login(username="admin", password="pw")
+    admin_client.force_login(admin_user)
 
     response = admin_client.post(ADD_URL, add_form_data())
 
@@ -483,7 +454,7 @@ def hash_probe(lookup: str, stored: str) -> str:
     ],
 )
 def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_application, lookup):
-    target, _ = make_application(name="Target")
+    target = make_application(name="Target")
     make_application(name="Other")
 
     response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored_secret(target))})

@@ -14,16 +14,23 @@ from rest_framework.test import APIRequestFactory
 
 from django_app_delegation import authentication
 from django_app_delegation.authentication import DelegatedToken, DelegatedTokenAuthentication
-from tests.auth_helpers import (
+from tests.doubles import (
     OTHER_PROVIDER_KEY,
-    OURS,
-    THEIRS,
+    AddsMethods,
+    OverridesFilterThroughAMixin,
+    OverridesIteration,
+    other_provider_jwt,
+)
+from tests.helpers import (
+    ALL_SCOPES,
+    LONG_KEY,
+    WHOAMI_URL,
     bearer,
     delegated_claims,
     sign,
     sign_by_hand,
+    whoami,
 )
-from tests.conftest import ALL_SCOPES
 from tests.testapp.models import Account, MemberAccount, ProxyUser, SoftDeleteUser, User
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
@@ -45,51 +52,38 @@ def assert_invalid_token(response, description):
     )
 
 
-@pytest.fixture
-def whoami(api_client):
-    def get(token=None, *, authorization=None):
-        if authorization is None and token is not None:
-            authorization = f"Bearer {token}"
-        headers = {"HTTP_AUTHORIZATION": authorization} if authorization is not None else {}
-        return api_client.get("/whoami/", **headers)
-
-    return get
-
-
 # The Authorization header -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
-def test_bearer_scheme_is_case_insensitive(whoami, access_token, scheme):
+def test_bearer_scheme_is_case_insensitive(access_token, scheme):
     response = whoami(authorization=f"{scheme} {access_token}")
 
     assert response.status_code == 200, response.content
     assert response.json()["user"] == "alice@example.com"
 
 
-def test_request_without_credentials_gets_401_with_a_bare_bearer_challenge(whoami, db):
+def test_request_without_credentials_gets_401_with_a_bare_bearer_challenge(db):
     assert_deferred(whoami())
 
 
 @pytest.mark.parametrize("authorization", ["Basic YWxpY2U6c2VjcmV0", "Token abc", "JWT abc"])
-def test_other_schemes_are_left_to_other_authenticators(whoami, db, authorization):
+def test_other_schemes_are_left_to_other_authenticators(db, authorization):
     assert_deferred(whoami(authorization=authorization))
 
 
 @pytest.mark.parametrize("authorization", ["Bearer a b", "Bearer", "bearer  a  b  c"])
-def test_malformed_bearer_header_is_401_invalid_token(whoami, db, authorization):
+def test_malformed_bearer_header_is_401_invalid_token(db, authorization):
     assert_invalid_token(whoami(authorization=authorization), "Invalid token header.")
 
 
-def test_disabled_app_leaves_even_its_own_valid_tokens_to_others(whoami, access_token, delegation):
+def test_disabled_app_leaves_even_its_own_valid_tokens_to_others(access_token, delegation):
     delegation(ENABLED=False)
 
     assert_deferred(whoami(access_token))
 
 
 # Tokens that are not ours defer ---------------------------------------------------------------
-
-LONG_KEY = "tests-hs512-key-" * 4
 
 
 def _other_key(application, user):
@@ -123,21 +117,19 @@ FOREIGN_TOKENS = {
 
 
 @pytest.mark.parametrize("make_token", FOREIGN_TOKENS.values(), ids=FOREIGN_TOKENS.keys())
-def test_tokens_that_are_not_ours_defer(whoami, application, user, make_token, delegation):
+def test_tokens_that_are_not_ours_defer(application, user, make_token, delegation):
     if make_token is _other_algorithm:
         # Our own key, long enough for HS512: only the algorithm differs from ours (HS256).
         delegation(SIGNING_KEY=LONG_KEY)
     token = make_token(application, user)
-    request = APIRequestFactory().get("/whoami/", **bearer(token))
+    request = APIRequestFactory().get(WHOAMI_URL, **bearer(token))
 
     assert DelegatedTokenAuthentication().authenticate(Request(request)) is None
     assert_deferred(whoami(token))
 
 
 @pytest.mark.parametrize("overrides", [{"exp": "tomorrow"}, {"nbf": "yesterday"}], ids=str)
-def test_own_token_with_a_malformed_time_claim_is_401_not_deferred(
-    whoami, application, user, overrides
-):
+def test_own_token_with_a_malformed_time_claim_is_401_not_deferred(application, user, overrides):
     """Signed with our key, so it is ours: a broken time claim is invalid, not foreign."""
     token = sign(delegated_claims(application, user, **overrides))
 
@@ -145,15 +137,6 @@ def test_own_token_with_a_malformed_time_claim_is_401_not_deferred(
 
     assert response.status_code == 401, response.content
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
-
-
-@pytest.fixture
-def second_authenticator(settings):
-    """Our authenticator first, then one standing in for an OIDC resource server."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_AUTHENTICATION_CLASSES": [OURS, THEIRS],
-    }
 
 
 UNKNOWN_CRIT = {"crit": ["urn:x"], "urn:x": 1}
@@ -164,7 +147,7 @@ UNUSABLE_HEADERS = {
 }
 
 
-@pytest.mark.urls("tests.auth_helpers")
+@pytest.mark.urls("tests.authenticator_urls")
 class TestDeferralReachesTheNextAuthenticator:
     @pytest.mark.parametrize("token", ["other-token", "other-token-list"])
     def test_opaque_token_is_authenticated_by_the_next_one(
@@ -179,12 +162,7 @@ class TestDeferralReachesTheNextAuthenticator:
     def test_jwt_signed_with_another_key_is_authenticated_by_the_next_one(
         self, api_client, user, second_authenticator
     ):
-        now = int(time.time())
-        token = jwt.encode(
-            {"sub": "alice", "scope": "rooms:list", "iat": now, "exp": now + 60},
-            OTHER_PROVIDER_KEY,
-            algorithm="HS256",
-        )
+        token = other_provider_jwt(scope="rooms:list")
 
         response = api_client.get("/live/scoped/", **bearer(token))
 
@@ -273,30 +251,27 @@ INVALID_CLAIMS = {
 @pytest.mark.parametrize(
     ("overrides", "description"), INVALID_CLAIMS.values(), ids=INVALID_CLAIMS.keys()
 )
-def test_unusable_token_of_ours_is_401_invalid_token(
-    whoami, application, user, overrides, description
-):
+def test_unusable_token_of_ours_is_401_invalid_token(application, user, overrides, description):
     token = sign(delegated_claims(application, user, **overrides))
 
     assert_invalid_token(whoami(token), description)
 
 
 @pytest.mark.parametrize("typ", ["JWT", None])
-def test_token_of_ours_without_the_at_jwt_type_is_401(whoami, application, user, typ):
+def test_token_of_ours_without_the_at_jwt_type_is_401(application, user, typ):
     token = sign(delegated_claims(application, user), typ=typ)
 
     assert_invalid_token(whoami(token), "Invalid token type.")
 
 
-def test_user_id_beyond_the_primary_key_range_is_401_user_not_found(whoami, application, user):
+def test_user_id_beyond_the_primary_key_range_is_401_user_not_found(application, user):
     token = sign(delegated_claims(application, user, sub=str(2**70), user_id=str(2**70)))
 
     assert_invalid_token(whoami(token), "User not found.")
 
 
-def test_user_is_read_from_user_id_when_sub_is_absent(application, user, whoami):
-    other, _ = type(user).objects.get_or_create(username="bob", email="bob@example.com")
-    token = sign(delegated_claims(application, user, sub=None, user_id=str(other.pk)))
+def test_user_is_read_from_user_id_when_sub_is_absent(application, user, bob):
+    token = sign(delegated_claims(application, user, sub=None, user_id=str(bob.pk)))
 
     response = whoami(token)
 
@@ -304,9 +279,8 @@ def test_user_is_read_from_user_id_when_sub_is_absent(application, user, whoami)
     assert response.json()["user"] == "bob@example.com"
 
 
-def test_sub_wins_over_user_id(application, user, whoami):
-    other, _ = type(user).objects.get_or_create(username="bob", email="bob@example.com")
-    token = sign(delegated_claims(application, user, sub=str(user.pk), user_id=str(other.pk)))
+def test_sub_wins_over_user_id(application, user, bob):
+    token = sign(delegated_claims(application, user, sub=str(user.pk), user_id=str(bob.pk)))
 
     assert whoami(token).json()["user"] == "alice@example.com"
 
@@ -314,7 +288,7 @@ def test_sub_wins_over_user_id(application, user, whoami):
 # Revocation takes effect at once ------------------------------------------------------------------
 
 
-def test_deactivating_the_application_revokes_its_tokens_at_once(whoami, access_token, application):
+def test_deactivating_the_application_revokes_its_tokens_at_once(access_token, application):
     assert whoami(access_token).status_code == 200
     application.is_active = False
     application.save()
@@ -322,26 +296,26 @@ def test_deactivating_the_application_revokes_its_tokens_at_once(whoami, access_
     assert_invalid_token(whoami(access_token), "Application is disabled.")
 
 
-def test_deleting_the_application_revokes_its_tokens(whoami, access_token, application):
+def test_deleting_the_application_revokes_its_tokens(access_token, application):
     application.delete()
 
     assert_invalid_token(whoami(access_token), "Application not found.")
 
 
-def test_token_for_a_deleted_user_is_401(whoami, access_token, user):
+def test_token_for_a_deleted_user_is_401(access_token, user):
     user.delete()
 
     assert_invalid_token(whoami(access_token), "User not found.")
 
 
-def test_token_for_a_deactivated_user_is_401(whoami, access_token, user):
+def test_token_for_a_deactivated_user_is_401(access_token, user):
     user.is_active = False
     user.save()
 
     assert_invalid_token(whoami(access_token), "User account is disabled.")
 
 
-def test_application_check_comes_before_the_user_check(whoami, access_token, application, user):
+def test_application_check_comes_before_the_user_check(access_token, application, user):
     user.delete()
     application.is_active = False
     application.save()
@@ -350,7 +324,7 @@ def test_application_check_comes_before_the_user_check(whoami, access_token, app
 
 
 def test_scopes_withdrawn_from_the_application_stop_working_at_once(
-    whoami, access_token, application, api_client
+    access_token, application, api_client
 ):
     assert whoami(access_token).status_code == 200
     application.scopes = ["rooms:retrieve"]
@@ -366,9 +340,7 @@ def test_scopes_withdrawn_from_the_application_stop_working_at_once(
 # One query per request --------------------------------------------------------------------------
 
 
-def test_authenticated_request_costs_exactly_one_query(
-    whoami, access_token, django_assert_num_queries
-):
+def test_authenticated_request_costs_exactly_one_query(access_token, django_assert_num_queries):
     with django_assert_num_queries(1):
         response = whoami(access_token)
 
@@ -386,7 +358,7 @@ def test_viewset_request_costs_exactly_one_query(
 
 @pytest.mark.parametrize("revoke", ["application", "user"])
 def test_revoked_token_is_refused_in_one_query(
-    whoami, access_token, application, user, django_assert_num_queries, revoke
+    access_token, application, user, django_assert_num_queries, revoke
 ):
     target = application if revoke == "application" else user
     target.is_active = False
@@ -423,7 +395,7 @@ def member_account(db, user_model):
     return MemberAccount.objects.create(email="mia@example.com", member_number="M-1")
 
 
-def test_token_of_a_soft_deleted_user_is_401_user_not_found(whoami, application, soft_delete_user):
+def test_token_of_a_soft_deleted_user_is_401_user_not_found(application, soft_delete_user):
     token = sign(delegated_claims(application, soft_delete_user))
     soft_delete_user.deleted_at = timezone.now()
     soft_delete_user.save()
@@ -432,7 +404,7 @@ def test_token_of_a_soft_deleted_user_is_401_user_not_found(whoami, application,
 
 
 def test_user_is_loaded_through_the_default_manager_when_it_filters(
-    whoami, application, soft_delete_user, django_assert_num_queries
+    application, soft_delete_user, django_assert_num_queries
 ):
     token = sign(delegated_claims(application, soft_delete_user))
 
@@ -447,7 +419,7 @@ def test_user_is_loaded_through_the_default_manager_when_it_filters(
 
 
 def test_application_check_comes_before_the_user_check_without_the_join(
-    whoami, application, soft_delete_user
+    application, soft_delete_user
 ):
     token = sign(delegated_claims(application, soft_delete_user))
     soft_delete_user.delete()
@@ -457,7 +429,7 @@ def test_application_check_comes_before_the_user_check_without_the_join(
     assert_invalid_token(whoami(token), "Application is disabled.")
 
 
-def test_scopes_are_within_the_applications_without_the_join(whoami, application, soft_delete_user):
+def test_scopes_are_within_the_applications_without_the_join(application, soft_delete_user):
     token = sign(delegated_claims(application, soft_delete_user))
     application.scopes = ["rooms:list"]
     application.save()
@@ -469,14 +441,14 @@ def test_scopes_are_within_the_applications_without_the_join(whoami, application
 
 
 def test_user_id_beyond_the_primary_key_range_is_401_user_not_found_without_the_join(
-    whoami, application, soft_delete_user
+    application, soft_delete_user
 ):
     token = sign(delegated_claims(application, soft_delete_user, sub=str(2**70)))
 
     assert_invalid_token(whoami(token), "User not found.")
 
 
-def test_token_of_a_deactivated_multi_table_user_is_401(whoami, application, member_account):
+def test_token_of_a_deactivated_multi_table_user_is_401(application, member_account):
     token = sign(delegated_claims(application, member_account))
     Account.objects.filter(pk=member_account.pk).update(is_active=False)
 
@@ -484,7 +456,7 @@ def test_token_of_a_deactivated_multi_table_user_is_401(whoami, application, mem
 
 
 def test_multi_table_user_is_loaded_with_its_parents_fields(
-    whoami, application, member_account, django_assert_num_queries
+    application, member_account, django_assert_num_queries
 ):
     token = sign(delegated_claims(application, member_account))
 
@@ -497,7 +469,7 @@ def test_multi_table_user_is_loaded_with_its_parents_fields(
 
 def test_multi_table_user_comes_with_every_field_of_its_tables(application, member_account):
     token = sign(delegated_claims(application, member_account))
-    request = Request(APIRequestFactory().get("/whoami/", **bearer(token)))
+    request = Request(APIRequestFactory().get(WHOAMI_URL, **bearer(token)))
 
     authenticated_user, auth = DelegatedTokenAuthentication().authenticate(request)
 
@@ -519,13 +491,6 @@ def fresh_join_decision():
     authentication._reads_like_default_manager.cache_clear()
 
 
-class ApplicationsElsewhereRouter:
-    """Reads applications from another database than users."""
-
-    def db_for_read(self, model, **hints):
-        return "applications" if model._meta.app_label == "django_app_delegation" else None
-
-
 def test_join_is_used_for_a_plain_user_model(fresh_join_decision):
     assert fresh_join_decision(User, "default") is True
 
@@ -542,7 +507,7 @@ def test_join_is_not_used_for_a_user_model_it_would_read_differently(fresh_join_
 def test_join_is_not_used_when_applications_are_read_from_another_database(
     fresh_join_decision, settings
 ):
-    settings.DATABASE_ROUTERS = [f"{__name__}.ApplicationsElsewhereRouter"]
+    settings.DATABASE_ROUTERS = ["tests.doubles.ApplicationsElsewhereRouter"]
 
     assert fresh_join_decision(User, "default") is False
 
@@ -551,25 +516,6 @@ def test_join_is_not_used_on_a_database_it_was_not_written_for(fresh_join_decisi
     monkeypatch.setattr(connections["default"], "vendor", "oracle")
 
     assert fresh_join_decision(User, "default") is False
-
-
-class AddsMethods(QuerySet):
-    def active(self):
-        return self.filter(is_active=True)
-
-
-class OverridesIteration(QuerySet):
-    def _fetch_all(self):
-        super()._fetch_all()
-
-
-class MixinOverridingFilter:
-    def filter(self, *args, **kwargs):
-        return super().filter(*args, **kwargs)
-
-
-class OverridesFilterThroughAMixin(MixinOverridingFilter, AddsMethods):
-    pass
 
 
 @pytest.mark.parametrize(
@@ -588,7 +534,7 @@ def test_join_is_kept_only_for_querysets_that_redefine_nothing(queryset_class, o
 
 
 def test_filter_the_default_manager_adds_after_the_decision_still_applies(
-    whoami, access_token, user, monkeypatch
+    access_token, user, monkeypatch
 ):
     assert whoami(access_token).status_code == 200
     manager_class = type(User._default_manager)
@@ -604,7 +550,7 @@ def test_filter_the_default_manager_adds_after_the_decision_still_applies(
 
 
 def test_request_auth_holds_claims_scopes_and_application(access_token, application, user):
-    request = Request(APIRequestFactory().get("/whoami/", **bearer(access_token)))
+    request = Request(APIRequestFactory().get(WHOAMI_URL, **bearer(access_token)))
 
     authenticated_user, auth = DelegatedTokenAuthentication().authenticate(request)
 
@@ -622,7 +568,7 @@ def test_request_auth_holds_claims_scopes_and_application(access_token, applicat
 
 
 def test_request_auth_reads_like_meets_claims_dict(access_token, application):
-    request = Request(APIRequestFactory().get("/whoami/", **bearer(access_token)))
+    request = Request(APIRequestFactory().get(WHOAMI_URL, **bearer(access_token)))
 
     _, auth = DelegatedTokenAuthentication().authenticate(request)
 
@@ -636,7 +582,7 @@ def test_request_auth_reads_like_meets_claims_dict(access_token, application):
         auth["no-such-claim"]
 
 
-def test_request_auth_scopes_are_the_tokens_within_the_applications(application, user, whoami):
+def test_request_auth_scopes_are_the_tokens_within_the_applications(application, user):
     token = sign(delegated_claims(application, user, scope="rooms:list rooms:fly ROOMS:LIST"))
 
     response = whoami(token)
@@ -645,7 +591,7 @@ def test_request_auth_scopes_are_the_tokens_within_the_applications(application,
     assert response.json()["scopes"] == ["rooms:list"]
 
 
-def test_whoami_reports_user_client_and_scopes(whoami, access_token, application):
+def test_whoami_reports_user_client_and_scopes(access_token, application):
     response = whoami(access_token)
 
     assert response.status_code == 200, response.content
@@ -656,7 +602,7 @@ def test_whoami_reports_user_client_and_scopes(whoami, access_token, application
     }
 
 
-def test_challenge_without_realm_is_well_formed(whoami, application, user, delegation):
+def test_challenge_without_realm_is_well_formed(application, user, delegation):
     delegation(WWW_AUTHENTICATE_REALM="")
     token = sign(delegated_claims(application, user, exp=int(time.time()) - 10))
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core.checks import ERROR, WARNING
 from django.core.management import call_command
 
 from django_app_delegation.checks import check_application_scopes, check_settings
 from django_app_delegation.conf import DEFAULTS, RENAMED_SETTINGS
 from django_app_delegation.models import Application
-from tests.auth_helpers import pem_pair
 
 ID = "django_app_delegation"
 
@@ -23,11 +21,6 @@ def ids() -> list[str]:
 
 def errors() -> list[str]:
     return [message.id for message in check_settings() if message.level >= ERROR]
-
-
-@pytest.fixture(scope="module")
-def rsa_keys() -> tuple[str, str]:
-    return pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
 
 
 # -- the test settings -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from django_app_delegation.models import Application
+from tests.helpers import stored_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +41,8 @@ def test_create_application_json_prints_credentials_that_verify():
 def test_create_application_stores_the_secret_hashed():
     stdout, _ = run("create_application", "--name", "Partner", "--json")
     credentials = json.loads(stdout)
-    stored = Application.objects.values_list("client_secret", flat=True).get()
-    assert credentials["client_secret"] not in stored
+    application = Application.objects.get(client_id=credentials["client_id"])
+    assert credentials["client_secret"] not in stored_secret(application)
 
 
 def test_create_application_accepts_repeated_and_separated_scopes():

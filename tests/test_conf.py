@@ -11,7 +11,7 @@ from rest_framework.authentication import SessionAuthentication
 
 from django_app_delegation.conf import RemovedInDjangoAppDelegation1Warning, delegation_settings
 from django_app_delegation.resources import Resource
-from tests.viewset_helpers import NOTE_SCOPES, NOTES, WIDGET_SCOPES, WIDGETS, Partner
+from tests.helpers import NOTES, WIDGETS, client_for
 
 RENAMED = [
     # old key, new key, value written, value read
@@ -155,13 +155,8 @@ def test_resource_list_scope_is_a_deprecated_name_of_object_visibility(resource_
 # -- the old names keep working in the API -----------------------------------------------------
 
 
-@pytest.fixture
-def partner(make_application, user):
-    return Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_SCOPES)
-
-
-def test_the_api_pages_lists_by_the_old_page_size(partner, delegation):
-    client = partner.client()
+def test_the_api_pages_lists_by_the_old_page_size(partner, user, delegation):
+    client = client_for(partner)
     for text in ("one", "two", "three"):
         client.post(NOTES, {"text": text}, format="json")
     delegation(PAGE_SIZE=2)
@@ -173,12 +168,11 @@ def test_the_api_pages_lists_by_the_old_page_size(partner, delegation):
 
 
 def test_the_api_applies_the_old_per_resource_list_scope_and_scopes(
-    make_application, partner, delegation, resource_options, settings
+    make_application, partner, user, vocabulary, resource_options
 ):
-    delegation(SCOPES={**settings.APP_DELEGATION["SCOPES"], "widgets:read": "Read widgets"})
-    other = Partner.register(make_application, "Partner B", ["widgets:read"])
-    client = other.client()
-    partner.client().post(WIDGETS, {"name": "Lamp"}, format="json")
+    vocabulary("widgets:read")
+    client = client_for(make_application(name="Partner B", scopes=["widgets:read"]))
+    client_for(partner).post(WIDGETS, {"name": "Lamp"}, format="json")
     resource_options("widgets", LIST_SCOPE="user", SCOPES={"list": "widgets:read"})
 
     with (

@@ -6,9 +6,15 @@ import logging
 
 import pytest
 
-from django_app_delegation.models import Application
-from tests.auth_helpers import bearer
-from tests.test_admin import ADD_URL, CHANGELIST_URL, SECRET_URL, add_form_data
+from tests.helpers import (
+    ADD_URL,
+    CHANGELIST_URL,
+    SECRET_URL,
+    add_form_data,
+    request_token,
+    shown_credentials,
+    whoami,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +26,6 @@ NOISY_LOGGERS = (
     "django.db.backends",
     "django_app_delegation",
 )
-WHOAMI_URL = "/whoami/"
 
 
 class RecordList(logging.Handler):
@@ -80,42 +85,31 @@ def formatted(record: logging.LogRecord) -> str:
     return "\n".join(parts)
 
 
-def shown_secret(response) -> tuple[Application, str]:
-    [(application, secret)] = response.context["credentials"]
-    return application, str(secret)
-
-
 def tampered(token: str) -> str:
     """``token`` with the first character of its signature changed."""
     head, signature = token.rsplit(".", 1)
     return f"{head}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}"
 
 
-def test_no_log_record_carries_a_secret_a_hash_or_a_token(
-    client, api_client, django_user_model, user, request_token, log_records
-):
-    django_user_model.objects.create_superuser(
-        username="admin", email="admin@example.com", password="pw"
-    )
-    assert client.login(username="admin", password="pw")
+def test_no_log_record_carries_a_secret_a_hash_or_a_token(log_records, admin_client, user):
     forbidden: dict[str, str] = {}
 
     # The admin adds an application: its secret is shown once.
-    added = client.post(ADD_URL, add_form_data(), follow=True)
+    added = admin_client.post(ADD_URL, add_form_data(), follow=True)
     assert added.redirect_chain == [(SECRET_URL, 302)]
-    application, first_secret = shown_secret(added)
+    [(application, first_secret)] = shown_credentials(added)
     application.refresh_from_db()
     forbidden["secret shown on creation"] = first_secret
     forbidden["hash of that secret"] = application.client_secret
 
     # The admin regenerates it: the new one is shown once.
-    regenerated = client.post(
+    regenerated = admin_client.post(
         CHANGELIST_URL,
         {"action": "regenerate_secret", "_selected_action": [application.pk]},
         follow=True,
     )
     assert regenerated.redirect_chain == [(SECRET_URL, 302)]
-    _, secret = shown_secret(regenerated)
+    [(_, secret)] = shown_credentials(regenerated)
     application.refresh_from_db()
     application.secret = secret
     forbidden["regenerated secret"] = secret
@@ -137,10 +131,10 @@ def test_no_log_record_carries_a_secret_a_hash_or_a_token(
     assert request_token(application, scope="bob@elsewhere.org").status_code == 403
 
     # API calls with the token, then with a tampered one.
-    assert api_client.get(WHOAMI_URL, **bearer(token)).status_code == 200
+    assert whoami(token).status_code == 200
     forged = tampered(token)
     forbidden["tampered token"] = forged
-    assert api_client.get(WHOAMI_URL, **bearer(forged)).status_code == 401
+    assert whoami(forged).status_code == 401
 
     messages = [formatted(record) for record in log_records]
     assert any("Token issued to application" in message for message in messages)
@@ -155,20 +149,15 @@ def test_no_log_record_carries_a_secret_a_hash_or_a_token(
 
 
 @pytest.mark.parametrize("sessions", ["db", "signed_cookies"])
-def test_secret_page_context_masks_the_secret_in_its_repr(
-    client, django_user_model, settings, sessions
-):
+def test_secret_page_context_masks_the_secret_in_its_repr(client, admin_user, settings, sessions):
     """What a failed template lookup would log: the secret is rendered, not in the ``repr``."""
     settings.SESSION_ENGINE = f"django.contrib.sessions.backends.{sessions}"
-    django_user_model.objects.create_superuser(
-        username="admin", email="admin@example.com", password="pw"
-    )
-    assert client.login(username="admin", password="pw")
+    client.force_login(admin_user)
 
     response = client.post(ADD_URL, add_form_data(), follow=True)
 
     assert response.status_code == 200
-    _, secret = shown_secret(response)
+    [(_, secret)] = shown_credentials(response)
     assert secret in response.content.decode()
     assert secret not in repr(response.context)
     assert response.context["subtitle"] is None

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import random
 import re
 import uuid
 
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists
 
 from django_app_delegation.models import Application, ApplicationDomain, ResourceProvenance
 from django_app_delegation.secrets import generate_client_id, generate_client_secret, is_hashed
+from tests.doubles import meet_hash
+from tests.helpers import stored_secret, twice_after_seeding_random
 from tests.testapp.models import Note, Widget
 
 pytestmark = pytest.mark.django_db
 
 ALPHANUMERIC_40 = re.compile(r"[A-Za-z0-9]{40}")
-
-
-def stored_secret(application: Application) -> str:
-    return Application.objects.values_list("client_secret", flat=True).get(pk=application.pk)
-
-
-def with_domains(make_application, *domains: str) -> Application:
-    application, _secret = make_application(domains=domains)
-    return application
 
 
 # -- identifiers -----------------------------------------------------------------------------
@@ -43,8 +34,8 @@ def test_client_id_is_40_alphanumeric_characters(application):
 
 
 def test_client_id_is_generated_for_each_application(make_application):
-    first, _ = make_application(name="One")
-    second, _ = make_application(name="Two")
+    first = make_application(name="One")
+    second = make_application(name="Two")
     assert first.client_id != second.client_id
 
 
@@ -55,14 +46,9 @@ def test_client_id_is_unique_in_the_database(application):
 
 
 def test_client_ids_do_not_depend_on_the_random_module_seed():
-    state = random.getstate()
-    try:
-        random.seed(0)
-        first = generate_client_id()
-        random.seed(0)
-        assert generate_client_id() != first
-    finally:
-        random.setstate(state)
+    first, second = twice_after_seeding_random(generate_client_id)
+
+    assert first != second
 
 
 def test_client_ids_do_not_repeat():
@@ -86,17 +72,17 @@ def test_application_defaults():
 
 
 def test_create_application_returns_the_application_and_its_plaintext_secret(make_application):
-    application, secret = make_application()
+    application = make_application()
     assert isinstance(application, Application)
     assert application.pk is not None
-    assert application.check_client_secret(secret) is True
+    assert application.check_client_secret(application.secret) is True
 
 
 def test_create_application_stores_only_a_hash_of_the_secret(make_application):
-    application, secret = make_application()
+    application = make_application()
     stored = stored_secret(application)
-    assert stored != secret
-    assert secret not in stored
+    assert stored != application.secret
+    assert application.secret not in stored
     assert stored.startswith("hmac_sha256$")
 
 
@@ -148,10 +134,10 @@ def test_check_client_secret_refuses_the_stored_hash(application):
     assert application.check_client_secret(stored_secret(application)) is False
 
 
-def test_legacy_pbkdf2_secret_verifies_and_is_rehashed_to_the_fast_form(application, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+@pytest.mark.usefixtures("legacy_hashers")
+def test_legacy_pbkdf2_secret_verifies_and_is_rehashed_to_the_fast_form(application):
     secret = generate_client_secret()
-    legacy = PBKDF2PasswordHasher().encode(secret, "meetsalt", iterations=1000)
+    legacy = meet_hash(secret)
     Application.objects.filter(pk=application.pk).update(client_secret=legacy)
     application.refresh_from_db()
 
@@ -162,10 +148,10 @@ def test_legacy_pbkdf2_secret_verifies_and_is_rehashed_to_the_fast_form(applicat
     assert fresh.check_client_secret(secret) is True
 
 
-def test_legacy_secret_is_not_rehashed_after_a_wrong_secret(application, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+@pytest.mark.usefixtures("legacy_hashers")
+def test_legacy_secret_is_not_rehashed_after_a_wrong_secret(application):
     secret = generate_client_secret()
-    legacy = PBKDF2PasswordHasher().encode(secret, "meetsalt", iterations=1000)
+    legacy = meet_hash(secret)
     Application.objects.filter(pk=application.pk).update(client_secret=legacy)
     application.refresh_from_db()
 
@@ -178,7 +164,7 @@ def test_legacy_secret_is_not_rehashed_after_a_wrong_secret(application, setting
 
 
 def test_scopes_are_stored_as_a_json_list(make_application):
-    application, _ = make_application(scopes=["rooms:list", "rooms:create"])
+    application = make_application(scopes=["rooms:list", "rooms:create"])
     application.refresh_from_db()
     assert application.scopes == ["rooms:list", "rooms:create"]
 
@@ -237,13 +223,13 @@ def test_create_application_with_an_unknown_scope_creates_nothing(db):
     ],
 )
 def test_domain_is_normalised_by_full_clean(make_application, raw, stored):
-    entry = ApplicationDomain(application=with_domains(make_application), domain=raw)
+    entry = ApplicationDomain(application=make_application(domains=[]), domain=raw)
     entry.full_clean()
     assert entry.domain == stored
 
 
 def test_domain_is_normalised_on_save(make_application):
-    application = with_domains(make_application)
+    application = make_application(domains=[])
     entry = ApplicationDomain.objects.create(application=application, domain=" Bücher.Example. ")
     entry.refresh_from_db()
     assert entry.domain == "xn--bcher-kva.example"
@@ -292,8 +278,8 @@ def test_duplicate_domain_is_refused_by_the_database(application):
 
 
 def test_two_applications_may_allow_the_same_domain(make_application):
-    first = with_domains(make_application, "example.com")
-    second = with_domains(make_application, "example.com")
+    first = make_application(domains=["example.com"])
+    second = make_application(domains=["example.com"])
     assert first.allowed_domain_names() == second.allowed_domain_names() == ["example.com"]
 
 
@@ -323,7 +309,7 @@ def test_create_application_with_an_invalid_domain_raises(db):
     ],
 )
 def test_exact_domain_matches_only_that_domain_case_insensitively(make_application, email, allowed):
-    application = with_domains(make_application, "allowed.com")
+    application = make_application(domains=["allowed.com"])
     assert application.can_delegate_email(email) is allowed
 
 
@@ -340,12 +326,12 @@ def test_exact_domain_matches_only_that_domain_case_insensitively(make_applicati
     ],
 )
 def test_wildcard_domain_matches_strict_subdomains_only(make_application, email, allowed):
-    application = with_domains(make_application, "*.example.com")
+    application = make_application(domains=["*.example.com"])
     assert application.can_delegate_email(email) is allowed
 
 
 def test_wildcard_does_not_match_a_lookalike_without_a_dot(make_application):
-    application = with_domains(make_application, "*.allowed.com")
+    application = make_application(domains=["*.allowed.com"])
     assert application.can_delegate_email("alice@evilallowed.com") is False
     assert application.can_delegate_email("alice@allowed.com") is False
 
@@ -360,7 +346,7 @@ def test_wildcard_does_not_match_a_lookalike_without_a_dot(make_application):
 )
 def test_wildcard_does_not_match_a_malformed_email_domain(make_application, email):
     """Only a real subdomain of allowed.com matches, whoever calls the model method."""
-    application = with_domains(make_application, "*.allowed.com")
+    application = make_application(domains=["*.allowed.com"])
     assert application.can_delegate_email(email) is False
 
 
@@ -368,32 +354,32 @@ def test_wildcard_does_not_match_a_malformed_email_domain(make_application, emai
     "email", ["alice@bücher.example", "alice@BÜCHER.Example", "alice@xn--bcher-kva.example"]
 )
 def test_internationalised_domain_matches_in_unicode_and_punycode(make_application, email):
-    application = with_domains(make_application, "Bücher.Example")
+    application = make_application(domains=["Bücher.Example"])
     assert application.can_delegate_email(email) is True
 
 
 def test_any_entry_of_the_allow_list_may_match(make_application):
-    application = with_domains(make_application, "one.com", "*.two.com")
+    application = make_application(domains=["one.com", "*.two.com"])
     assert application.can_delegate_email("alice@one.com") is True
     assert application.can_delegate_email("alice@x.two.com") is True
     assert application.can_delegate_email("alice@three.com") is False
 
 
 def test_empty_domain_list_delegates_nobody(make_application):
-    application = with_domains(make_application)
+    application = make_application(domains=[])
     assert application.can_delegate_email("alice@example.com") is False
 
 
 def test_empty_domain_list_allows_all_when_configured(make_application, delegation):
     delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
-    application = with_domains(make_application)
+    application = make_application(domains=[])
     assert application.can_delegate_email("alice@example.com") is True
     assert application.can_delegate_email("bob@anything.org") is True
 
 
 def test_empty_domain_list_setting_does_not_widen_a_non_empty_list(make_application, delegation):
     delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
-    application = with_domains(make_application, "allowed.com")
+    application = make_application(domains=["allowed.com"])
     assert application.can_delegate_email("alice@other.com") is False
 
 
@@ -408,7 +394,7 @@ def test_mark_used_records_the_time(application):
 
 
 def test_active_queryset_excludes_inactive_applications(make_application):
-    active, _ = make_application(name="On")
+    active = make_application(name="On")
     make_application(name="Off", is_active=False)
     assert list(Application.objects.active()) == [active]
 
@@ -419,8 +405,8 @@ def test_active_queryset_excludes_inactive_applications(make_application):
 def test_provenance_records_one_object_and_replaces_the_record_of_a_reused_key(
     make_application, user
 ):
-    first, _ = make_application(name="First")
-    second, _ = make_application(name="Second")
+    first = make_application(name="First")
+    second = make_application(name="Second")
     note = Note.objects.create(text="memo")
 
     ResourceProvenance.objects.record(note, application_id=first.pk, user=user)

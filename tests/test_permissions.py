@@ -2,57 +2,26 @@
 
 from __future__ import annotations
 
-import time
 from types import SimpleNamespace
 
-import jwt
 import pytest
 
 from django_app_delegation.permissions import HasActionScope, HasScope, InsufficientScope
-from django_app_delegation.scopes import normalize_scopes
-from tests.auth_helpers import (
-    OTHER_PROVIDER_KEY,
-    OURS,
-    THEIRS,
-    DjangoOAuthToolkitLikeToken,
+from tests.doubles import DjangoOAuthToolkitLikeToken, other_provider_jwt
+from tests.helpers import (
+    ALL_SCOPES,
+    assert_insufficient_scope,
     bearer,
+    client_for,
     delegated_claims,
     sign,
+    token_for,
+    whoami,
 )
-from tests.conftest import ALL_SCOPES
 
-# ``tests.auth_helpers`` serves the test app's URLs plus views that follow REST_FRAMEWORK at
+# ``tests.authenticator_urls`` serves the test app's URLs plus views that follow REST_FRAMEWORK at
 # request time and a room viewset that also routes PATCH (``partial_update``).
-pytestmark = pytest.mark.urls("tests.auth_helpers")
-
-
-def assert_insufficient_scope(response, scope):
-    assert response.status_code == 403, response.content
-    assert response.json() == {"detail": f"Insufficient permissions. Required scope: {scope}"}
-    assert response["WWW-Authenticate"] == (
-        f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
-    )
-
-
-@pytest.fixture
-def token_for(application, user, request_token):
-    """A token from the token endpoint narrowed to ``scopes``."""
-
-    def issue(*scopes):
-        response = request_token(application, scope=" ".join(["alice@example.com", *scopes]))
-        assert response.status_code == 200, response.content
-        return response.json()["access_token"]
-
-    return issue
-
-
-@pytest.fixture
-def second_authenticator(settings):
-    """Our authenticator first, then one standing in for an OIDC resource server."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_AUTHENTICATION_CLASSES": [OURS, THEIRS],
-    }
+pytestmark = pytest.mark.urls("tests.authenticator_urls")
 
 
 # HasActionScope on every action of the room viewset ---------------------------------------------
@@ -68,8 +37,10 @@ ACTIONS = {
 
 
 @pytest.mark.parametrize(("method", "url", "scope", "status"), ACTIONS.values(), ids=ACTIONS)
-def test_action_is_allowed_with_its_scope_alone(api_client, token_for, method, url, scope, status):
-    response = getattr(api_client, method)(url, {}, format="json", **bearer(token_for(scope)))
+def test_action_is_allowed_with_its_scope_alone(application, user, method, url, scope, status):
+    client = client_for(application, scopes=[scope])
+
+    response = getattr(client, method)(url, {}, format="json")
 
     assert response.status_code == status, response.content
 
@@ -87,11 +58,11 @@ def test_action_answers_with_its_own_handler(api_client, access_token, action, s
 
 @pytest.mark.parametrize(("method", "url", "scope", "status"), ACTIONS.values(), ids=ACTIONS)
 def test_action_is_denied_with_every_scope_but_its_own(
-    api_client, token_for, method, url, scope, status
+    application, user, method, url, scope, status
 ):
-    token = token_for(*(other for other in ALL_SCOPES if other != scope))
+    client = client_for(application, scopes=[other for other in ALL_SCOPES if other != scope])
 
-    response = getattr(api_client, method)(url, {}, format="json", **bearer(token))
+    response = getattr(client, method)(url, {}, format="json")
 
     assert_insufficient_scope(response, scope)
 
@@ -105,20 +76,16 @@ def test_action_without_credentials_is_401_not_403(api_client, db, method, url, 
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
 
 
-def test_create_denial_names_the_scope_in_body_and_challenge(api_client, token_for):
-    response = api_client.post("/rooms/", {}, format="json", **bearer(token_for("rooms:list")))
+def test_create_denial_names_the_scope_in_body_and_challenge(application, user):
+    client = client_for(application, scopes=["rooms:list"])
 
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Insufficient permissions. Required scope: rooms:create"}
-    assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="insufficient_scope", scope="rooms:create"'
-    )
+    assert_insufficient_scope(client.post("/rooms/", {}, format="json"), "rooms:create")
 
 
-def test_challenge_leaves_out_the_realm_when_none_is_configured(api_client, token_for, delegation):
+def test_challenge_leaves_out_the_realm_when_none_is_configured(application, user, delegation):
     delegation(WWW_AUTHENTICATE_REALM=None)
 
-    response = api_client.post("/rooms/", {}, format="json", **bearer(token_for("rooms:list")))
+    response = client_for(application, scopes=["rooms:list"]).post("/rooms/", {}, format="json")
 
     assert response.status_code == 403
     assert response["WWW-Authenticate"] == 'Bearer error="insufficient_scope", scope="rooms:create"'
@@ -138,8 +105,8 @@ def test_unmapped_action_without_credentials_is_401(api_client, db):
     assert response.status_code == 401, response.content
 
 
-def test_method_the_viewset_does_not_route_is_405_not_403(api_client, token_for):
-    response = api_client.put("/rooms/", {}, format="json", **bearer(token_for("rooms:list")))
+def test_method_the_viewset_does_not_route_is_405_not_403(application, user):
+    response = client_for(application, scopes=["rooms:list"]).put("/rooms/", {}, format="json")
 
     assert response.status_code == 405, response.content
     assert response.json() == {"detail": 'Method "PUT" not allowed.'}
@@ -159,21 +126,21 @@ def test_get_scope_map_method_takes_precedence_over_the_attribute():
 # HasScope ---------------------------------------------------------------------------------------
 
 
-def test_scoped_view_is_allowed_with_its_scope(api_client, token_for):
-    response = api_client.get("/whoami/", **bearer(token_for("rooms:list")))
+def test_scoped_view_is_allowed_with_its_scope(application, user):
+    response = whoami(token_for(application, scopes=["rooms:list"]))
 
     assert response.status_code == 200, response.content
     assert response.json()["scopes"] == ["rooms:list"]
 
 
-def test_scoped_view_is_denied_without_its_scope(api_client, token_for):
-    response = api_client.get("/whoami/", **bearer(token_for("rooms:retrieve", "rooms:create")))
+def test_scoped_view_is_denied_without_its_scope(application, user):
+    response = whoami(token_for(application, scopes=["rooms:retrieve", "rooms:create"]))
 
     assert_insufficient_scope(response, "rooms:list")
 
 
-def test_scoped_view_without_credentials_is_401_not_403(api_client, db):
-    response = api_client.get("/whoami/")
+def test_scoped_view_without_credentials_is_401_not_403(db):
+    response = whoami()
 
     assert response.status_code == 401, response.content
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
@@ -229,35 +196,35 @@ def test_has_scope_returns_false_for_anonymous_requests_so_drf_answers_401():
 # Scopes of our tokens ---------------------------------------------------------------------------
 
 
-def test_token_scopes_are_case_insensitive_and_de_duplicated(api_client, application, user):
+def test_token_scopes_are_case_insensitive_and_de_duplicated(application, user):
     token = sign(delegated_claims(application, user, scope="ROOMS:LIST Rooms:List rooms:list"))
 
-    response = api_client.get("/whoami/", **bearer(token))
+    response = whoami(token)
 
     assert response.status_code == 200, response.content
     assert response.json()["scopes"] == ["rooms:list"]
 
 
-def test_scope_prefix_is_stripped_from_token_scopes(api_client, application, user, delegation):
+def test_scope_prefix_is_stripped_from_token_scopes(application, user, delegation):
     delegation(SCOPE_PREFIX="meet")
     token = sign(delegated_claims(application, user, scope="meet:rooms:list meet:rooms:create"))
 
-    response = api_client.get("/whoami/", **bearer(token))
+    response = whoami(token)
 
     assert response.status_code == 200, response.content
     assert response.json()["scopes"] == ["rooms:create", "rooms:list"]
 
 
-def test_prefixed_scopes_do_not_count_without_scope_prefix(api_client, application, user):
+def test_prefixed_scopes_do_not_count_without_scope_prefix(application, user):
     token = sign(delegated_claims(application, user, scope="meet:rooms:list"))
 
-    assert_insufficient_scope(api_client.get("/whoami/", **bearer(token)), "rooms:list")
+    assert_insufficient_scope(whoami(token), "rooms:list")
 
 
-def test_token_without_scope_claim_is_denied(api_client, application, user):
+def test_token_without_scope_claim_is_denied(application, user):
     token = sign(delegated_claims(application, user, scope=None))
 
-    assert_insufficient_scope(api_client.get("/whoami/", **bearer(token)), "rooms:list")
+    assert_insufficient_scope(whoami(token), "rooms:list")
 
 
 # Scopes of other token kinds, through GET_TOKEN_SCOPES -------------------------------------------
@@ -333,75 +300,10 @@ def test_oauth_toolkit_like_token_scopes_come_from_its_scope_string():
 def test_get_token_scopes_hook_maps_other_claims_to_scopes(
     api_client, user, second_authenticator, delegation
 ):
-    delegation(GET_TOKEN_SCOPES="tests.auth_helpers.scopes_from_roles")
-    now = int(time.time())
-    token = jwt.encode(
-        {"sub": "alice", "roles": ["room-reader"], "iat": now, "exp": now + 60},
-        OTHER_PROVIDER_KEY,
-        algorithm="HS256",
-    )
+    delegation(GET_TOKEN_SCOPES="tests.doubles.scopes_from_roles")
+    token = other_provider_jwt(roles=["room-reader"])
 
     response = api_client.get("/live/scoped/", **bearer(token))
 
     assert response.status_code == 200, response.content
     assert response.json()["scopes"] == ["rooms:list", "rooms:retrieve"]
-
-
-# normalize_scopes -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (None, ()),
-        ("", ()),
-        ("   ", ()),
-        ([], ()),
-        ("rooms:list", ("rooms:list",)),
-        (
-            "rooms:list  rooms:create\trooms:delete\n",
-            ("rooms:list", "rooms:create", "rooms:delete"),
-        ),
-        ("ROOMS:List rooms:list Rooms:LIST", ("rooms:list",)),
-        (["rooms:create", "ROOMS:LIST", "rooms:create"], ("rooms:create", "rooms:list")),
-        (("rooms:list",), ("rooms:list",)),
-        (frozenset({"Rooms:List"}), ("rooms:list",)),
-        ({"rooms:list": "List rooms", "ROOMS:LIST": "Again"}.keys(), ("rooms:list",)),
-        ([" rooms:list ", "", "  "], ("rooms:list",)),
-        (["rooms:list", 42, None, b"rooms:create"], ("rooms:list",)),
-        (42, ()),
-        (b"rooms:list", ()),
-    ],
-    ids=repr,
-)
-def test_normalize_scopes(value, expected):
-    assert normalize_scopes(value) == expected
-
-
-def test_normalize_scopes_keeps_first_seen_order():
-    assert normalize_scopes("b a c A B") == ("b", "a", "c")
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("meet:rooms:list", ("rooms:list",)),
-        ("MEET:Rooms:List", ("rooms:list",)),
-        ("meet:rooms:list rooms:list", ("rooms:list",)),
-        ("rooms:meet:list", ("rooms:meet:list",)),
-        ("meeting:list", ("meeting:list",)),
-        ("meet:meet:rooms:list", ("meet:rooms:list",)),
-        ("meet:", ()),
-        (["meet:rooms:create", "meet:rooms:list"], ("rooms:create", "rooms:list")),
-    ],
-)
-def test_normalize_scopes_strips_the_scope_prefix_at_the_start_only(delegation, value, expected):
-    delegation(SCOPE_PREFIX="meet")
-
-    assert normalize_scopes(value) == expected
-
-
-def test_normalize_scopes_matches_the_scope_prefix_case_insensitively(delegation):
-    delegation(SCOPE_PREFIX="Meet")
-
-    assert normalize_scopes("meet:rooms:list MEET:rooms:create") == ("rooms:list", "rooms:create")

@@ -4,65 +4,25 @@ from __future__ import annotations
 
 import threading
 
-import jwt
 import pytest
 from django.db import connection, connections
-from django.urls import reverse
-from rest_framework.test import APIClient
 
 from django_app_delegation import hooks
 from django_app_delegation.signals import user_provisioned
+from tests.helpers import request_token, subject
 
 
 @pytest.fixture
-def token_url():
-    return reverse("app_delegation:token")
-
-
-@pytest.fixture
-def post(api_client, token_url, application):
-    """Request a token for ``email`` as ``application`` (JSON body)."""
-
-    def send(email):
-        body = {
-            "grant_type": "client_credentials",
-            "client_id": application.client_id,
-            "client_secret": application.secret,
-            "scope": email,
-        }
-        return api_client.post(token_url, body, format="json")
-
-    return send
-
-
-@pytest.fixture
-def provisioned():
-    """Record ``user_provisioned`` for one test (thread-safe: list appends are atomic)."""
-    calls = []
-
-    def receiver(signal, sender, **kwargs):
-        calls.append({"sender": sender, **kwargs})
-
-    user_provisioned.connect(receiver, weak=False)
-    yield calls
-    user_provisioned.disconnect(receiver)
-
-
-def token_subject(response, settings):
-    conf = settings.APP_DELEGATION
-    claims = jwt.decode(
-        response.json()["access_token"],
-        conf["SIGNING_KEY"],
-        algorithms=["HS256"],
-        issuer=conf["ISSUER"],
-        audience=conf["AUDIENCE"],
-    )
-    return claims["sub"]
+def provisioned(receive):
+    """The calls of ``user_provisioned`` during the test."""
+    return receive(user_provisioned)
 
 
 @pytest.mark.django_db
-def test_unknown_user_is_not_created_when_creation_is_off(post, django_user_model, provisioned):
-    response = post("newcomer@example.com")
+def test_unknown_user_is_not_created_when_creation_is_off(
+    application, django_user_model, provisioned
+):
+    response = request_token(application, "newcomer@example.com")
 
     assert response.status_code == 404
     assert response.json() == {"error": "invalid_grant", "error_description": "User not found."}
@@ -72,11 +32,11 @@ def test_unknown_user_is_not_created_when_creation_is_off(post, django_user_mode
 
 @pytest.mark.django_db
 def test_unknown_user_is_created_when_creation_is_on(
-    post, application, delegation, django_user_model, provisioned, settings
+    application, delegation, django_user_model, provisioned
 ):
     delegation(ALLOW_USER_CREATION=True)
 
-    response = post("Newcomer@Example.com")
+    response = request_token(application, "Newcomer@Example.com")
 
     assert response.status_code == 200, response.content
     user = django_user_model.objects.get()
@@ -85,7 +45,7 @@ def test_unknown_user_is_created_when_creation_is_on(
     assert user.username is None
     assert user.is_active
     assert not user.has_usable_password()
-    assert token_subject(response, settings) == str(user.pk)
+    assert subject(response) == str(user.pk)
     assert len(provisioned) == 1
     call = provisioned[0]
     assert call.pop("request") is not None
@@ -94,42 +54,42 @@ def test_unknown_user_is_created_when_creation_is_on(
 
 @pytest.mark.django_db
 def test_provisioned_user_is_reused_by_later_requests(
-    post, delegation, django_user_model, provisioned, settings
+    application, delegation, django_user_model, provisioned
 ):
     delegation(ALLOW_USER_CREATION=True)
 
-    first = post("newcomer@example.com")
-    second = post("NEWCOMER@example.com")
+    first = request_token(application, "newcomer@example.com")
+    second = request_token(application, "NEWCOMER@example.com")
 
     assert first.status_code == second.status_code == 200
     user = django_user_model.objects.get()
-    assert token_subject(first, settings) == token_subject(second, settings) == str(user.pk)
+    assert subject(first) == subject(second) == str(user.pk)
     assert len(provisioned) == 1
 
 
 @pytest.mark.django_db
 def test_existing_user_is_found_case_insensitively_instead_of_created(
-    post, user, delegation, django_user_model, provisioned, settings
+    application, user, delegation, django_user_model, provisioned
 ):
     delegation(ALLOW_USER_CREATION=True)
 
-    response = post("ALICE@example.COM")
+    response = request_token(application, "ALICE@example.COM")
 
     assert response.status_code == 200, response.content
-    assert token_subject(response, settings) == str(user.pk)
+    assert subject(response) == str(user.pk)
     assert django_user_model.objects.count() == 1
     assert provisioned == []
 
 
 @pytest.mark.django_db
 def test_inactive_user_is_refused_even_when_creation_is_on(
-    post, user, delegation, django_user_model
+    application, user, delegation, django_user_model
 ):
     delegation(ALLOW_USER_CREATION=True)
     user.is_active = False
     user.save()
 
-    response = post("alice@example.com")
+    response = request_token(application, "alice@example.com")
 
     assert response.status_code == 400
     assert response.json() == {
@@ -141,11 +101,11 @@ def test_inactive_user_is_refused_even_when_creation_is_on(
 
 @pytest.mark.django_db
 def test_no_user_is_created_for_a_domain_the_application_may_not_use(
-    post, delegation, django_user_model, provisioned
+    application, delegation, django_user_model, provisioned
 ):
     delegation(ALLOW_USER_CREATION=True)
 
-    response = post("newcomer@elsewhere.org")
+    response = request_token(application, "newcomer@elsewhere.org")
 
     assert response.status_code == 403
     assert response.json() == {
@@ -158,20 +118,11 @@ def test_no_user_is_created_for_a_domain_the_application_may_not_use(
 
 @pytest.mark.django_db
 def test_no_user_is_created_for_a_client_that_failed_authentication(
-    api_client, token_url, application, delegation, django_user_model
+    application, delegation, django_user_model
 ):
     delegation(ALLOW_USER_CREATION=True)
 
-    response = api_client.post(
-        token_url,
-        {
-            "grant_type": "client_credentials",
-            "client_id": application.client_id,
-            "client_secret": "wrong",
-            "scope": "newcomer@example.com",
-        },
-        format="json",
-    )
+    response = request_token(application, "newcomer@example.com", client_secret="wrong")
 
     assert response.status_code == 401
     assert not django_user_model.objects.exists()
@@ -179,14 +130,14 @@ def test_no_user_is_created_for_a_client_that_failed_authentication(
 
 @pytest.mark.django_db
 def test_email_too_long_to_store_is_refused_without_creating_a_user(
-    post, delegation, django_user_model, provisioned
+    application, delegation, django_user_model, provisioned
 ):
     # Django's validate_email accepts up to 320 characters; an e-mail column holds 254 (RFC 5321
     # limits a path to 256 octets with its brackets). Such a scope cannot name a storable user.
     delegation(ALLOW_USER_CREATION=True)
     email = "a" * 290 + "@example.com"
 
-    response = post(email)
+    response = request_token(application, email)
 
     assert response.status_code == 400, response.content
     assert response.json() == {
@@ -214,7 +165,7 @@ SPELLINGS = (
 )
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_for_a_new_email_create_exactly_one_user(
-    application, token_url, delegation, django_user_model, provisioned, monkeypatch, settings
+    application, delegation, django_user_model, provisioned, monkeypatch
 ):
     """50 first requests at once create one user, on PostgreSQL and on MariaDB alike.
 
@@ -242,26 +193,16 @@ def test_concurrent_requests_for_a_new_email_create_exactly_one_user(
     responses = [None] * THREADS
     errors = []
 
-    def request_token(index):
+    def request(index):
         try:
-            client = APIClient()
             started.wait(timeout=60)
-            responses[index] = client.post(
-                token_url,
-                {
-                    "grant_type": "client_credentials",
-                    "client_id": application.client_id,
-                    "client_secret": application.secret,
-                    "scope": SPELLINGS[index % len(SPELLINGS)],
-                },
-                format="json",
-            )
+            responses[index] = request_token(application, SPELLINGS[index % len(SPELLINGS)])
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=request_token, args=(i,)) for i in range(THREADS)]
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -275,7 +216,7 @@ def test_concurrent_requests_for_a_new_email_create_exactly_one_user(
     user = django_user_model.objects.get()
     # The first request to win the lock gave the spelling (local parts keep their case).
     assert user.email.lower() == "newcomer@example.com"
-    assert {token_subject(response, settings) for response in responses} == {str(user.pk)}
+    assert {subject(response) for response in responses} == {str(user.pk)}
     assert len(provisioned) == 1
     # Every thread found nobody at first; under the lock, the first found nobody and created
     # the user, and the THREADS - 1 others read its row.

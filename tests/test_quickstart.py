@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from tests.conftest import TOKEN_URL
+from tests.helpers import TOKEN_URL, WHOAMI_URL
 
 pytestmark = pytest.mark.usefixtures("transactional_db")
 
@@ -47,7 +47,7 @@ def http(
             return error.code, dict(error.headers), json.load(error)
 
 
-def request_token(live_server, credentials: dict[str, str], scope: str) -> dict[str, Any]:
+def token_over_http(live_server, credentials: dict[str, str], scope: str) -> dict[str, Any]:
     # curl -X POST $URL -d grant_type=client_credentials -d client_id=... -d client_secret=...
     #      -d scope=alice@example.com
     status, headers, body = http(
@@ -65,10 +65,10 @@ def request_token(live_server, credentials: dict[str, str], scope: str) -> dict[
     return body
 
 
-def whoami(live_server, access_token: str) -> tuple[int, dict[str, str], Any]:
+def whoami_over_http(live_server, access_token: str) -> tuple[int, dict[str, str], Any]:
     return http(
         "GET",
-        live_server.url + "/whoami/",
+        live_server.url + WHOAMI_URL,
         headers={"Authorization": f"Bearer {access_token}"},
     )
 
@@ -76,12 +76,12 @@ def whoami(live_server, access_token: str) -> tuple[int, dict[str, str], Any]:
 def test_quickstart_token_then_scope_protected_view(live_server, user):
     credentials = create_application("--scope", "rooms:list", "--domain", "example.com")
 
-    token = request_token(live_server, credentials, scope="alice@example.com")
+    token = token_over_http(live_server, credentials, scope="alice@example.com")
     assert token["token_type"] == "Bearer"
     assert token["scope"] == "rooms:list"
     assert token["expires_in"] == 3600
 
-    status, _headers, body = whoami(live_server, token["access_token"])
+    status, _headers, body = whoami_over_http(live_server, token["access_token"])
     assert status == 200, body
     assert body == {
         "user": "alice@example.com",
@@ -104,7 +104,7 @@ def test_quickstart_with_http_basic_client_authentication(live_server, user):
     )
     assert status == 200, token
 
-    status, _headers, body = whoami(live_server, token["access_token"])
+    status, _headers, body = whoami_over_http(live_server, token["access_token"])
     assert status == 200, body
     assert body["user"] == "alice@example.com"
 
@@ -112,10 +112,10 @@ def test_quickstart_with_http_basic_client_authentication(live_server, user):
 def test_quickstart_without_the_required_scope_is_forbidden(live_server, user):
     credentials = create_application("--scope", "rooms:create", "--domain", "example.com")
 
-    token = request_token(live_server, credentials, scope="alice@example.com")
+    token = token_over_http(live_server, credentials, scope="alice@example.com")
     assert token["scope"] == "rooms:create"
 
-    status, headers, body = whoami(live_server, token["access_token"])
+    status, headers, body = whoami_over_http(live_server, token["access_token"])
     assert status == 403
     assert body == {"detail": "Insufficient permissions. Required scope: rooms:list"}
     assert 'error="insufficient_scope"' in headers["WWW-Authenticate"]

@@ -14,13 +14,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from tests.helpers import FORM, WIDGETS, client_for, post_token, token_params, widget_url
 from tests.testapp.models import Widget
-from tests.viewset_helpers import TOKEN_URL, WIDGET_SCOPES, WIDGETS, Partner, widget_url
 
 pytestmark = pytest.mark.django_db
 
 JSON = "application/json"
-FORM = "application/x-www-form-urlencoded"
 # Levels of nesting past the recursion limit of every supported Python: 3.11 and 3.12 stop at
 # about 1,000, 3.13 parses 3,000 and stops near 10,000. 200 kB, under the upload limit.
 DEPTH = 100_000
@@ -51,84 +50,77 @@ def assert_parse_error(response, detail):
 
 
 @pytest.fixture
-def client():
+def server_client():
     """A client that answers like a server: exceptions become responses, not test errors."""
     return APIClient(raise_request_exception=False)
 
 
 @pytest.fixture
-def token_params(application, user):
-    return {
-        "grant_type": "client_credentials",
-        "client_id": application.client_id,
-        "client_secret": application.secret,
-        "scope": "alice@example.com",
-    }
-
-
-@pytest.fixture
-def partner_client(make_application, user):
-    """A client holding a token with every widget scope, answering like a server."""
-    token = Partner.register(make_application, "Partner A", WIDGET_SCOPES).token()
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+def partner_client(partner, user):
+    """A client for alice holding every scope of :func:`partner`, answering like a server."""
+    return client_for(partner, raise_request_exception=False)
 
 
 # -- the token endpoint ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("body", NESTED.values(), ids=NESTED.keys())
-def test_token_view_answers_deeply_nested_json_with_invalid_request(client, body):
-    response = client.post(TOKEN_URL, body, content_type=JSON)
+def test_token_view_answers_deeply_nested_json_with_invalid_request(server_client, body):
+    response = post_token(body, content_type=JSON, client=server_client)
 
     assert_invalid_request(response, f"Malformed request body: {NESTED_DETAIL}")
 
 
 @pytest.mark.parametrize("content_type", [JSON, FORM])
 def test_token_view_answers_a_body_over_the_upload_limit_with_invalid_request(
-    client, token_params, settings, content_type
+    server_client, application, user, settings, content_type
 ):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT
-    body = encode({**token_params, "scope": "alice@example.com " + "x" * LIMIT}, content_type)
+    body = encode(
+        {**token_params(application), "scope": "alice@example.com " + "x" * LIMIT}, content_type
+    )
 
-    response = client.post(TOKEN_URL, body, content_type=content_type)
+    response = post_token(body, content_type=content_type, client=server_client)
 
     assert_invalid_request(response, f"The request body is larger than {LIMIT} bytes.")
 
 
 @pytest.mark.parametrize("content_type", [JSON, FORM])
 def test_token_view_issues_a_token_for_a_body_exactly_at_the_upload_limit(
-    client, token_params, settings, content_type
+    server_client, application, user, settings, content_type
 ):
-    body = encode(token_params, content_type)
+    body = encode(token_params(application), content_type)
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = len(body.encode())
 
-    response = client.post(TOKEN_URL, body, content_type=content_type)
+    response = post_token(body, content_type=content_type, client=server_client)
 
     assert response.status_code == 200, response.content
     assert "access_token" in response.json()
 
 
 def test_token_view_answers_a_form_with_too_many_fields_with_invalid_request(
-    client, token_params, settings
+    server_client, application, user, settings
 ):
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = FIELD_LIMIT
     extra = {f"extra{i}": "1" for i in range(FIELD_LIMIT)}
 
-    response = client.post(TOKEN_URL, encode({**token_params, **extra}, FORM), content_type=FORM)
+    response = post_token(
+        encode({**token_params(application), **extra}, FORM),
+        content_type=FORM,
+        client=server_client,
+    )
 
     assert_invalid_request(response, f"The request has more than {FIELD_LIMIT} fields.")
 
 
 def test_token_view_logs_a_refused_body_on_djangos_security_logger(
-    client, token_params, settings, caplog
+    server_client, application, user, settings, caplog
 ):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = LIMIT
-    body = encode({**token_params, "scope": "x" * LIMIT}, JSON)
+    body = encode({**token_params(application), "scope": "x" * LIMIT}, JSON)
 
     with caplog.at_level(logging.ERROR, logger="django.security"):
-        client.post(TOKEN_URL, body, content_type=JSON)
+        post_token(body, content_type=JSON, client=server_client)
 
     [record] = [r for r in caplog.records if r.name.startswith("django.security")]
     assert record.name == "django.security.RequestDataTooBig"

@@ -11,12 +11,7 @@ import re
 from unittest import mock
 
 import pytest
-from django.contrib.auth.hashers import (
-    MD5PasswordHasher,
-    PBKDF2PasswordHasher,
-    get_hasher,
-    identify_hasher,
-)
+from django.contrib.auth.hashers import MD5PasswordHasher, get_hasher, identify_hasher
 
 from django_app_delegation import secrets as client_secrets
 from django_app_delegation.secrets import (
@@ -27,6 +22,8 @@ from django_app_delegation.secrets import (
     needs_rehash,
     verify_secret,
 )
+from tests.doubles import meet_hash
+from tests.helpers import twice_after_seeding_random
 
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 FAST_HASH = re.compile(r"hmac_sha256\$(?P<salt>[0-9a-f]+)\$(?P<digest>[0-9a-f]{64})")
@@ -36,20 +33,6 @@ HUMAN_SECRET = "hunter2"
 @pytest.fixture
 def secret():
     return generate_client_secret()
-
-
-@pytest.fixture
-def legacy_hashers(settings):
-    """Let Django verify the hashes a project imports from La Suite Meet (PBKDF2) or older."""
-    settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "django.contrib.auth.hashers.MD5PasswordHasher",
-    ]
-
-
-def pbkdf2(secret: str) -> str:
-    # Few iterations keep the test fast; the format is the one Meet stores.
-    return PBKDF2PasswordHasher().encode(secret, "meetsalt", iterations=1000)
 
 
 # -- generation ------------------------------------------------------------------------------
@@ -67,16 +50,9 @@ def test_generated_secrets_differ():
 
 
 def test_generated_secrets_do_not_depend_on_the_random_module_seed():
-    import random
+    first, second = twice_after_seeding_random(generate_client_secret)
 
-    state = random.getstate()
-    try:
-        random.seed(0)
-        first = generate_client_secret()
-        random.seed(0)
-        assert generate_client_secret() != first
-    finally:
-        random.setstate(state)
+    assert first != second
 
 
 # -- hashing ---------------------------------------------------------------------------------
@@ -193,7 +169,7 @@ def test_verify_refuses_a_malformed_fast_hash(secret):
 
 @pytest.mark.usefixtures("legacy_hashers")
 def test_pbkdf2_hashed_secret_verifies(secret):
-    encoded = pbkdf2(secret)
+    encoded = meet_hash(secret)
     assert verify_secret(secret, encoded) is True
     assert verify_secret(generate_client_secret(), encoded) is False
 
@@ -207,7 +183,7 @@ def test_md5_hashed_secret_verifies(secret):
 
 @pytest.mark.usefixtures("legacy_hashers")
 def test_high_entropy_secret_under_a_django_hash_needs_rehash_to_the_fast_form(secret):
-    assert needs_rehash(secret, pbkdf2(secret)) is True
+    assert needs_rehash(secret, meet_hash(secret)) is True
     assert needs_rehash(secret, MD5PasswordHasher().encode(secret, "oldsalt")) is True
 
 
@@ -235,7 +211,7 @@ def test_is_hashed_recognises_fast_hashes(secret):
 
 @pytest.mark.usefixtures("legacy_hashers")
 def test_is_hashed_recognises_django_hashes(secret):
-    assert is_hashed(pbkdf2(secret)) is True
+    assert is_hashed(meet_hash(secret)) is True
     assert is_hashed(MD5PasswordHasher().encode(secret, "oldsalt")) is True
 
 

@@ -10,72 +10,36 @@ from urllib.parse import quote_plus, urlencode
 
 import jwt
 import pytest
-from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
+from django.contrib.auth.hashers import make_password
 from django.test.client import MULTIPART_CONTENT
 from django.urls import reverse
 from django.utils.crypto import get_random_string
+from rest_framework.test import APIClient
 
 from django_app_delegation import secrets as client_secrets
 from django_app_delegation.models import Application
 from django_app_delegation.signals import delegation_denied, token_issued
 from django_app_delegation.tokens import key_id
+from tests.helpers import (
+    FORM,
+    TOKEN_URL,
+    post_token,
+    request_token,
+    token_claims,
+    token_params,
+)
 
 pytestmark = pytest.mark.django_db
 
-FORM = "application/x-www-form-urlencoded"
 ALL_SCOPES = "rooms:list rooms:retrieve rooms:create rooms:update rooms:delete"
 INVALID_CREDENTIALS = {"error": "invalid_client", "error_description": "Invalid credentials"}
 BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
 
 
 @pytest.fixture
-def token_url():
-    return reverse("app_delegation:token")
-
-
-@pytest.fixture
 def body(application):
     """A valid JSON/form body for ``application`` acting for alice@example.com."""
-    return {
-        "grant_type": "client_credentials",
-        "client_id": application.client_id,
-        "client_secret": application.secret,
-        "scope": "alice@example.com",
-    }
-
-
-@pytest.fixture
-def post(api_client, token_url):
-    """POST ``data`` to the token endpoint as JSON (default), a form, or raw bytes."""
-
-    def send(data, *, content_type=None, **extra):
-        if content_type == FORM and not isinstance(data, str):
-            data = urlencode(data, doseq=True)
-        if content_type is None:
-            return api_client.post(token_url, data, format="json", **extra)
-        return api_client.post(token_url, data, content_type=content_type, **extra)
-
-    return send
-
-
-@pytest.fixture
-def receive():
-    """Connect a recording receiver to a signal for one test: ``calls = receive(signal)``."""
-    connected = []
-
-    def connect(signal):
-        calls = []
-
-        def receiver(signal, sender, **kwargs):
-            calls.append({"sender": sender, **kwargs})
-
-        signal.connect(receiver, weak=False)
-        connected.append((signal, receiver))
-        return calls
-
-    yield connect
-    for signal, receiver in connected:
-        signal.disconnect(receiver)
+    return token_params(application)
 
 
 def basic(client_id, client_secret):
@@ -110,102 +74,77 @@ def assert_token(response, scope=ALL_SCOPES):
     return data
 
 
-def decode(token, settings):
-    conf = settings.APP_DELEGATION
-    return jwt.decode(
-        token,
-        conf["SIGNING_KEY"],
-        algorithms=["HS256"],
-        issuer=conf["ISSUER"],
-        audience=conf["AUDIENCE"],
-    )
-
-
 # -- success ---------------------------------------------------------------------------------
 
 
-def test_token_view_issues_token_for_json_body(post, body, user):
-    assert_token(post(body))
+def test_token_view_issues_token_for_json_body(body, user):
+    assert_token(post_token(body))
 
 
-def test_token_view_issues_token_for_form_body(post, body, user):
-    assert_token(post(body, content_type=FORM))
+def test_token_view_issues_token_for_form_body(body, user):
+    assert_token(post_token(body, content_type=FORM))
 
 
-def test_token_view_accepts_json_with_charset(post, body, user):
-    response = post(json.dumps(body), content_type="application/json; charset=utf-8")
+def test_token_view_accepts_json_with_charset(body, user):
+    response = post_token(json.dumps(body), content_type="application/json; charset=utf-8")
     assert_token(response)
 
 
-def test_token_view_trims_parameters(post, body, user):
+def test_token_view_trims_parameters(body, user):
     padded = {name: f"  {value}\t" for name, value in body.items()}
-    assert_token(post(padded))
+    assert_token(post_token(padded))
 
 
-def test_token_view_ignores_unknown_parameters(post, body, user):
-    assert_token(post({**body, "audience": "elsewhere", "resource": "x"}))
+def test_token_view_ignores_unknown_parameters(body, user):
+    assert_token(post_token({**body, "audience": "elsewhere", "resource": "x"}))
 
 
-def test_token_view_narrows_token_to_requested_scope(post, body, user, settings):
-    response = post({**body, "scope": "alice@example.com rooms:list"})
+def test_token_view_narrows_token_to_requested_scope(body, user):
+    response = post_token({**body, "scope": "alice@example.com rooms:list"})
     data = assert_token(response, scope="rooms:list")
-    assert decode(data["access_token"], settings)["scope"] == "rooms:list"
+    assert token_claims(data["access_token"])["scope"] == "rooms:list"
 
 
-def test_token_view_reads_requested_scopes_case_insensitively(post, body, user):
-    response = post({**body, "scope": "alice@example.com ROOMS:List Rooms:Create rooms:list"})
+def test_token_view_reads_requested_scopes_case_insensitively(body, user):
+    response = post_token({**body, "scope": "alice@example.com ROOMS:List Rooms:Create rooms:list"})
     assert_token(response, scope="rooms:list rooms:create")
 
 
-def test_token_view_strips_scope_prefix_from_requested_scopes(post, body, user, delegation):
+def test_token_view_strips_scope_prefix_from_requested_scopes(body, user, delegation):
     delegation(SCOPE_PREFIX="meet")
-    response = post({**body, "scope": "alice@example.com meet:rooms:list rooms:create"})
+    response = post_token({**body, "scope": "alice@example.com meet:rooms:list rooms:create"})
     assert_token(response, scope="rooms:list rooms:create")
 
 
-def test_token_view_lists_narrowed_scopes_in_application_order(post, body, user):
-    response = post({**body, "scope": "alice@example.com rooms:delete rooms:list"})
+def test_token_view_lists_narrowed_scopes_in_application_order(body, user):
+    response = post_token({**body, "scope": "alice@example.com rooms:delete rooms:list"})
     assert_token(response, scope="rooms:list rooms:delete")
 
 
-def test_token_view_grants_all_application_scopes_when_none_requested(post, make_application, user):
-    app, secret = make_application(scopes=["rooms:create", "rooms:list"])
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com",
-        }
-    )
+def test_token_view_grants_all_application_scopes_when_none_requested(make_application, user):
+    app = make_application(scopes=["rooms:create", "rooms:list"])
+    response = post_token(token_params(app))
     assert_token(response, scope="rooms:create rooms:list")
 
 
-def test_token_view_omits_scope_when_application_has_none(post, make_application, user, settings):
-    app, secret = make_application(scopes=[])
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com",
-        }
-    )
+def test_token_view_omits_scope_when_application_has_none(make_application, user):
+    app = make_application(scopes=[])
+    response = post_token(token_params(app))
     data = assert_token(response, scope=None)
-    assert "scope" not in decode(data["access_token"], settings)
+    assert "scope" not in token_claims(data["access_token"])
 
 
-def test_token_view_finds_user_by_email_case_insensitively(post, body, user, settings):
-    data = assert_token(post({**body, "scope": "ALICE@Example.COM"}))
-    assert decode(data["access_token"], settings)["sub"] == str(user.pk)
+def test_token_view_finds_user_by_email_case_insensitively(body, user):
+    data = assert_token(post_token({**body, "scope": "ALICE@Example.COM"}))
+    assert token_claims(data["access_token"])["sub"] == str(user.pk)
 
 
-def test_token_carries_meet_and_rfc9068_claims(post, body, application, user, settings):
+def test_token_carries_meet_and_rfc9068_claims(body, application, user):
     before = int(time.time())
-    data = assert_token(post(body))
+    data = assert_token(post_token(body))
     after = int(time.time())
 
-    claims = decode(data["access_token"], settings)
+    claims = token_claims(data["access_token"])
 
     assert before <= claims["iat"] <= after
     jti = claims["jti"]
@@ -226,50 +165,50 @@ def test_token_carries_meet_and_rfc9068_claims(post, body, application, user, se
     }
 
 
-def test_token_header_declares_at_jwt_type_and_key_id(post, body, user):
-    data = assert_token(post(body))
+def test_token_header_declares_at_jwt_type_and_key_id(body, user):
+    data = assert_token(post_token(body))
     header = jwt.get_unverified_header(data["access_token"])
     assert header == {"alg": "HS256", "typ": "at+jwt", "kid": key_id()}
     assert header["kid"]
 
 
-def test_token_header_uses_configured_key_id(post, body, user, delegation):
+def test_token_header_uses_configured_key_id(body, user, delegation):
     delegation(KEY_ID="2026-01")
-    data = assert_token(post(body))
+    data = assert_token(post_token(body))
     assert jwt.get_unverified_header(data["access_token"])["kid"] == "2026-01"
 
 
-def test_each_token_has_its_own_jti(post, body, user, settings):
-    first = decode(assert_token(post(body))["access_token"], settings)
-    second = decode(assert_token(post(body))["access_token"], settings)
+def test_each_token_has_its_own_jti(body, user):
+    first = token_claims(assert_token(post_token(body))["access_token"])
+    second = token_claims(assert_token(post_token(body))["access_token"])
     assert first["jti"] != second["jti"]
 
 
-def test_token_lifetime_follows_setting(post, body, user, delegation, settings):
+def test_token_lifetime_follows_setting(body, user, delegation):
     delegation(ACCESS_TOKEN_LIFETIME=timedelta(minutes=5))
-    response = post(body)
+    response = post_token(body)
     assert response.status_code == 200, response.content
     assert response.json()["expires_in"] == 300
-    claims = decode(response.json()["access_token"], settings)
+    claims = token_claims(response.json()["access_token"])
     assert claims["exp"] - claims["iat"] == 300
 
 
-def test_token_view_records_last_use(post, body, application, user):
+def test_token_view_records_last_use(body, application, user):
     assert application.last_used_at is None
     before = application.updated_at
-    assert_token(post(body))
+    assert_token(post_token(body))
     application.refresh_from_db()
     assert application.last_used_at is not None
     assert application.last_used_at >= before
 
 
-def test_token_view_issues_token_in_four_queries(post, body, user, django_assert_num_queries):
+def test_token_view_issues_token_in_four_queries(body, user, django_assert_num_queries):
     with django_assert_num_queries(4) as captured:
         # 1. SELECT the application by client_id (the secret is verified in Python).
         # 2. SELECT its allowed domains (the default CAN_DELEGATE hook).
         # 3. SELECT users whose e-mail matches case-insensitively, LIMIT 2 (GET_DELEGATED_USER).
         # 4. UPDATE the application's last_used_at.
-        response = post(body)
+        response = post_token(body)
     assert response.status_code == 200, response.content
     sql = [query["sql"] for query in captured.captured_queries]
     assert sql[0].startswith("SELECT") and "client_id" in sql[0]
@@ -281,22 +220,26 @@ def test_token_view_issues_token_in_four_queries(post, body, user, django_assert
 # -- the endpoint itself ---------------------------------------------------------------------
 
 
-def test_token_view_answers_404_when_disabled(post, body, user, delegation):
+def test_token_view_answers_404_when_disabled(body, user, delegation):
     delegation(ENABLED=False)
-    response = post(body)
+    response = post_token(body)
     assert response.status_code == 404
     assert "access_token" not in response.json()
     assert_no_store(response)
 
 
-def test_token_view_answers_404_when_disabled_before_reading_the_body(post, delegation):
+def test_token_view_answers_404_when_disabled_before_reading_the_body(delegation):
     delegation(ENABLED=False)
-    response = post("{not json", content_type="application/json")
+    response = post_token("{not json", content_type="application/json")
     assert response.status_code == 404
 
 
-def test_token_view_rejects_get(api_client, token_url):
-    response = api_client.get(token_url)
+def test_token_view_is_routed_as_app_delegation_token():
+    assert reverse("app_delegation:token") == TOKEN_URL
+
+
+def test_token_view_rejects_get():
+    response = APIClient().get(TOKEN_URL)
     assert_error(response, 405, "invalid_request", 'Method "GET" not allowed.')
     assert "POST" in response["Allow"]
 
@@ -304,15 +247,15 @@ def test_token_view_rejects_get(api_client, token_url):
 # -- request bodies --------------------------------------------------------------------------
 
 
-def test_token_view_rejects_text_plain(post, body):
-    response = post(urlencode(body), content_type="text/plain")
+def test_token_view_rejects_text_plain(body):
+    response = post_token(urlencode(body), content_type="text/plain")
     assert_error(
         response, 415, "invalid_request", 'Unsupported media type "text/plain" in request.'
     )
 
 
-def test_token_view_rejects_multipart(api_client, token_url, body):
-    response = api_client.post(token_url, body, format="multipart")
+def test_token_view_rejects_multipart(body):
+    response = APIClient().post(TOKEN_URL, body, format="multipart")
     assert_error(
         response,
         415,
@@ -321,8 +264,8 @@ def test_token_view_rejects_multipart(api_client, token_url, body):
     )
 
 
-def test_token_view_rejects_malformed_json(post):
-    response = post('{"grant_type": "client_credentials",', content_type="application/json")
+def test_token_view_rejects_malformed_json():
+    response = post_token('{"grant_type": "client_credentials",', content_type="application/json")
     assert response.status_code == 400
     data = response.json()
     assert set(data) == {"error", "error_description"}
@@ -332,26 +275,26 @@ def test_token_view_rejects_malformed_json(post):
 
 
 @pytest.mark.parametrize("payload", ["[]", '["client_credentials"]', "null", '"scope"', "42"])
-def test_token_view_rejects_json_that_is_not_an_object(post, payload):
-    response = post(payload, content_type="application/json")
+def test_token_view_rejects_json_that_is_not_an_object(payload):
+    response = post_token(payload, content_type="application/json")
     assert_error(response, 400, "invalid_request", "The request body must be an object.")
 
 
 @pytest.mark.parametrize("name", ["grant_type", "client_id", "client_secret", "scope"])
 @pytest.mark.parametrize("value", [42, True, ["alice@example.com"], {"a": "b"}])
-def test_token_view_rejects_non_string_parameter(post, body, name, value):
-    response = post({**body, name: value})
+def test_token_view_rejects_non_string_parameter(body, name, value):
+    response = post_token({**body, name: value})
     assert_error(response, 400, "invalid_request", f"Invalid parameter: {name}")
 
 
 @pytest.mark.parametrize("name", ["grant_type", "client_id", "client_secret", "scope"])
-def test_token_view_rejects_duplicate_form_parameter(post, body, name):
-    response = post({**body, name: [body[name], body[name]]}, content_type=FORM)
+def test_token_view_rejects_duplicate_form_parameter(body, name):
+    response = post_token({**body, name: [body[name], body[name]]}, content_type=FORM)
     assert_error(response, 400, "invalid_request", f"Duplicate parameter: {name}")
 
 
-def test_token_view_names_every_missing_parameter_in_order(post):
-    response = post({})
+def test_token_view_names_every_missing_parameter_in_order():
+    response = post_token({})
     assert_error(
         response,
         400,
@@ -360,8 +303,8 @@ def test_token_view_names_every_missing_parameter_in_order(post):
     )
 
 
-def test_token_view_treats_empty_json_body_as_missing_parameters(post):
-    response = post("", content_type="application/json")
+def test_token_view_treats_empty_json_body_as_missing_parameters():
+    response = post_token("", content_type="application/json")
     assert_error(
         response,
         400,
@@ -370,35 +313,37 @@ def test_token_view_treats_empty_json_body_as_missing_parameters(post):
     )
 
 
-def test_token_view_names_missing_parameters(post, body):
-    response = post({"grant_type": "client_credentials", "client_secret": body["client_secret"]})
+def test_token_view_names_missing_parameters(body):
+    response = post_token(
+        {"grant_type": "client_credentials", "client_secret": body["client_secret"]}
+    )
     assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
 
 
-def test_token_view_names_missing_form_parameters(post, body):
-    response = post({"client_id": body["client_id"], "scope": "x"}, content_type=FORM)
+def test_token_view_names_missing_form_parameters(body):
+    response = post_token({"client_id": body["client_id"], "scope": "x"}, content_type=FORM)
     assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n", None])
-def test_token_view_counts_blank_parameters_as_missing(post, body, blank):
-    response = post({**body, "client_id": blank, "scope": blank})
+def test_token_view_counts_blank_parameters_as_missing(body, blank):
+    response = post_token({**body, "client_id": blank, "scope": blank})
     assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
 
 
-def test_token_view_counts_blank_form_parameters_as_missing(post, body):
-    response = post({**body, "client_secret": " ", "grant_type": ""}, content_type=FORM)
+def test_token_view_counts_blank_form_parameters_as_missing(body):
+    response = post_token({**body, "client_secret": " ", "grant_type": ""}, content_type=FORM)
     assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
 
 
-def test_token_view_rejects_oversized_scope(post, body):
-    response = post({**body, "scope": "alice@example.com " + "rooms:list " * 500})
+def test_token_view_rejects_oversized_scope(body):
+    response = post_token({**body, "scope": "alice@example.com " + "rooms:list " * 500})
     assert_error(response, 400, "invalid_request", "Invalid parameter: scope")
 
 
 @pytest.mark.parametrize("grant_type", ["authorization_code", "password", "CLIENT_CREDENTIALS"])
-def test_token_view_rejects_other_grant_types(post, body, grant_type):
-    response = post({**body, "grant_type": grant_type})
+def test_token_view_rejects_other_grant_types(body, grant_type):
+    response = post_token({**body, "grant_type": grant_type})
     assert_error(
         response,
         400,
@@ -410,36 +355,36 @@ def test_token_view_rejects_other_grant_types(post, body, grant_type):
 # -- client authentication -------------------------------------------------------------------
 
 
-def test_token_view_rejects_unknown_client(post, body):
-    response = post({**body, "client_id": "unknown-client"})
+def test_token_view_rejects_unknown_client(body):
+    response = post_token({**body, "client_id": "unknown-client"})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
     assert "WWW-Authenticate" not in response
 
 
-def test_token_view_rejects_wrong_secret(post, body, user):
-    response = post({**body, "client_secret": body["client_secret"] + "x"})
+def test_token_view_rejects_wrong_secret(body, user):
+    response = post_token({**body, "client_secret": body["client_secret"] + "x"})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
     assert "WWW-Authenticate" not in response
 
 
-def test_token_view_client_id_is_case_sensitive(post, body, user):
-    response = post({**body, "client_id": body["client_id"].swapcase()})
+def test_token_view_client_id_is_case_sensitive(body, user):
+    response = post_token({**body, "client_id": body["client_id"].swapcase()})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
-def test_token_view_treats_overlong_client_id_as_unknown(post, body):
-    response = post({**body, "client_id": "x" * 5000})
+def test_token_view_treats_overlong_client_id_as_unknown(body):
+    response = post_token({**body, "client_id": "x" * 5000})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
-def test_token_view_treats_client_id_with_nul_character_as_unknown(post, body):
+def test_token_view_treats_client_id_with_nul_character_as_unknown(body):
     # PostgreSQL cannot hold NUL in text: the id must never reach the query as is (no 500).
-    response = post({**body, "client_id": body["client_id"] + "\x00"})
+    response = post_token({**body, "client_id": body["client_id"] + "\x00"})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
-def test_token_view_treats_basic_client_id_with_nul_character_as_unknown(post, application):
-    response = post(
+def test_token_view_treats_basic_client_id_with_nul_character_as_unknown(application):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=basic(application.client_id + "\x00", application.secret),
     )
@@ -447,56 +392,42 @@ def test_token_view_treats_basic_client_id_with_nul_character_as_unknown(post, a
     assert response["WWW-Authenticate"] == BASIC_CHALLENGE
 
 
-def test_token_view_treats_overlong_secret_as_wrong(post, body):
-    response = post({**body, "client_secret": "s" * 100_000})
+def test_token_view_treats_overlong_secret_as_wrong(body):
+    response = post_token({**body, "client_secret": "s" * 100_000})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
-def test_token_view_rejects_inactive_application(post, make_application, user):
-    app, secret = make_application(is_active=False)
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com",
-        }
-    )
+def test_token_view_rejects_inactive_application(make_application, user):
+    app = make_application(is_active=False)
+    response = post_token(token_params(app))
     assert_error(response, 401, "invalid_client", "Application is inactive")
     assert "WWW-Authenticate" not in response
 
 
-def test_token_view_hides_inactive_state_from_wrong_secret(post, make_application, user):
-    app, secret = make_application(is_active=False)
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": "wrong-" + secret,
-            "scope": "alice@example.com",
-        }
-    )
+def test_token_view_hides_inactive_state_from_wrong_secret(make_application, user):
+    app = make_application(is_active=False)
+    response = post_token(token_params(app) | {"client_secret": "wrong-" + app.secret})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
-def test_token_view_checks_credentials_before_scope(post, body):
-    response = post({**body, "client_secret": "wrong", "scope": "not-an-email"})
+def test_token_view_checks_credentials_before_scope(body):
+    response = post_token({**body, "client_secret": "wrong", "scope": "not-an-email"})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
 # -- HTTP Basic (RFC 6749 §2.3.1) ------------------------------------------------------------
 
 
-def test_token_view_accepts_http_basic(post, application, user):
-    response = post(
+def test_token_view_accepts_http_basic(application, user):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=basic(application.client_id, application.secret),
     )
     assert_token(response)
 
 
-def test_token_view_accepts_http_basic_with_form_body(post, application, user):
-    response = post(
+def test_token_view_accepts_http_basic_with_form_body(application, user):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         content_type=FORM,
         HTTP_AUTHORIZATION=basic(application.client_id, application.secret),
@@ -504,36 +435,34 @@ def test_token_view_accepts_http_basic_with_form_body(post, application, user):
     assert_token(response)
 
 
-def test_token_view_reads_basic_scheme_case_insensitively(post, application, user):
+def test_token_view_reads_basic_scheme_case_insensitively(application, user):
     value = basic(application.client_id, application.secret).replace("Basic", "bAsIc")
-    response = post(
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=value,
     )
     assert_token(response)
 
 
-def test_token_view_form_url_decodes_basic_credentials(post, application, user):
+def test_token_view_form_url_decodes_basic_credentials(application, user):
     Application.objects.filter(pk=application.pk).update(client_id="partner:1 é+x")
     application.refresh_from_db()
     application.set_client_secret("p@ss:w rd+x")
     application.save()
 
-    response = post(
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=basic("partner:1 é+x", "p@ss:w rd+x"),
     )
     assert_token(response)
 
 
-def test_token_view_refuses_basic_credentials_that_were_not_form_url_encoded(
-    post, application, user
-):
+def test_token_view_refuses_basic_credentials_that_were_not_form_url_encoded(application, user):
     application.set_client_secret("p@ss:w rd+x")
     application.save()
     raw = f"{application.client_id}:p@ss:w rd+x".encode()
 
-    response = post(
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION="Basic " + base64.b64encode(raw).decode(),
     )
@@ -542,11 +471,11 @@ def test_token_view_refuses_basic_credentials_that_were_not_form_url_encoded(
     assert response["WWW-Authenticate"] == BASIC_CHALLENGE
 
 
-def test_token_view_accepts_human_chosen_secret_in_body(post, application, user):
+def test_token_view_accepts_human_chosen_secret_in_body(application, user):
     application.set_client_secret("p@ss:w rd+x")
     application.save()
     assert application.client_secret.startswith("md5$")
-    response = post(
+    response = post_token(
         {
             "grant_type": "client_credentials",
             "client_id": application.client_id,
@@ -557,8 +486,8 @@ def test_token_view_accepts_human_chosen_secret_in_body(post, application, user)
     assert_token(response)
 
 
-def test_token_view_challenges_basic_with_unknown_client(post, application):
-    response = post(
+def test_token_view_challenges_basic_with_unknown_client(application):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=basic("unknown-client", application.secret),
     )
@@ -566,8 +495,8 @@ def test_token_view_challenges_basic_with_unknown_client(post, application):
     assert response["WWW-Authenticate"] == BASIC_CHALLENGE
 
 
-def test_token_view_challenges_basic_with_wrong_secret(post, application):
-    response = post(
+def test_token_view_challenges_basic_with_wrong_secret(application):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=basic(application.client_id, "wrong"),
     )
@@ -575,11 +504,11 @@ def test_token_view_challenges_basic_with_wrong_secret(post, application):
     assert response["WWW-Authenticate"] == BASIC_CHALLENGE
 
 
-def test_token_view_challenges_basic_with_inactive_application(post, make_application):
-    app, secret = make_application(is_active=False)
-    response = post(
+def test_token_view_challenges_basic_with_inactive_application(make_application):
+    app = make_application(is_active=False)
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
-        HTTP_AUTHORIZATION=basic(app.client_id, secret),
+        HTTP_AUTHORIZATION=basic(app.client_id, app.secret),
     )
     assert_error(response, 401, "invalid_client", "Application is inactive")
     assert response["WWW-Authenticate"] == BASIC_CHALLENGE
@@ -598,8 +527,8 @@ def test_token_view_challenges_basic_with_inactive_application(post, make_applic
     ],
     ids=["no-value", "empty", "not-base64", "no-colon", "no-id", "no-secret", "not-utf8"],
 )
-def test_token_view_rejects_malformed_basic_credentials(post, authorization):
-    response = post(
+def test_token_view_rejects_malformed_basic_credentials(authorization):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com"},
         HTTP_AUTHORIZATION=authorization,
     )
@@ -608,8 +537,8 @@ def test_token_view_rejects_malformed_basic_credentials(post, authorization):
 
 
 @pytest.mark.parametrize("name", ["client_id", "client_secret"])
-def test_token_view_rejects_basic_together_with_body_credentials(post, body, application, name):
-    response = post(
+def test_token_view_rejects_basic_together_with_body_credentials(body, application, name):
+    response = post_token(
         {"grant_type": "client_credentials", "scope": "alice@example.com", name: body[name]},
         HTTP_AUTHORIZATION=basic(application.client_id, application.secret),
     )
@@ -621,13 +550,13 @@ def test_token_view_rejects_basic_together_with_body_credentials(post, body, app
     )
 
 
-def test_token_view_with_basic_names_only_missing_grant_and_scope(post, application):
-    response = post({}, HTTP_AUTHORIZATION=basic(application.client_id, application.secret))
+def test_token_view_with_basic_names_only_missing_grant_and_scope(application):
+    response = post_token({}, HTTP_AUTHORIZATION=basic(application.client_id, application.secret))
     assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, scope")
 
 
-def test_token_view_ignores_bearer_authorization(post, body, user):
-    assert_token(post(body, HTTP_AUTHORIZATION="Bearer some.other.token"))
+def test_token_view_ignores_bearer_authorization(body, user):
+    assert_token(post_token(body, HTTP_AUTHORIZATION="Bearer some.other.token"))
 
 
 # -- the scope parameter ---------------------------------------------------------------------
@@ -644,21 +573,14 @@ def test_token_view_ignores_bearer_authorization(post, body, user):
         "alice@example.com\x00",
     ],
 )
-def test_token_view_requires_an_email_first_in_scope(post, body, scope):
-    response = post({**body, "scope": scope})
+def test_token_view_requires_an_email_first_in_scope(body, scope):
+    response = post_token({**body, "scope": scope})
     assert_error(response, 400, "invalid_request", "Scope should be a valid email address.")
 
 
-def test_token_view_rejects_scope_not_granted_to_application(post, make_application, user):
-    app, secret = make_application(scopes=["rooms:list"])
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com rooms:list rooms:delete Rooms:Create",
-        }
-    )
+def test_token_view_rejects_scope_not_granted_to_application(make_application, user):
+    app = make_application(scopes=["rooms:list"])
+    response = post_token(token_params(app, scopes=["rooms:list", "rooms:delete", "Rooms:Create"]))
     assert_error(
         response,
         400,
@@ -667,15 +589,15 @@ def test_token_view_rejects_scope_not_granted_to_application(post, make_applicat
     )
 
 
-def test_token_view_rejects_unknown_scope(post, body, user):
-    response = post({**body, "scope": "alice@example.com admin:everything"})
+def test_token_view_rejects_unknown_scope(body, user):
+    response = post_token({**body, "scope": "alice@example.com admin:everything"})
     assert_error(
         response, 400, "invalid_scope", "Scope not granted to this application: admin:everything"
     )
 
 
-def test_token_view_rejects_malformed_scope_token(post, body, user):
-    response = post({**body, "scope": 'alice@example.com rooms:list "quoted"'})
+def test_token_view_rejects_malformed_scope_token(body, user):
+    response = post_token({**body, "scope": 'alice@example.com rooms:list "quoted"'})
     assert_error(response, 400, "invalid_scope", 'Malformed scope: "quoted"')
 
 
@@ -700,17 +622,10 @@ DOMAIN_DENIED = (
         ("bücher.example", "bob@xn--bcher-kva.example"),
     ],
 )
-def test_token_view_allows_listed_domain(post, make_application, django_user_model, domain, email):
+def test_token_view_allows_listed_domain(make_application, django_user_model, domain, email):
     django_user_model.objects.create_user(username="bob", email=email)
-    app, secret = make_application(domains=[domain])
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": email,
-        }
-    )
+    app = make_application(domains=[domain])
+    response = post_token(token_params(app, email))
     assert_token(response)
 
 
@@ -726,91 +641,61 @@ def test_token_view_allows_listed_domain(post, make_application, django_user_mod
         ("*.example.org", "bob@example.org.evil.com"),
     ],
 )
-def test_token_view_rejects_unlisted_domain(
-    post, make_application, django_user_model, domain, email
-):
+def test_token_view_rejects_unlisted_domain(make_application, django_user_model, domain, email):
     django_user_model.objects.create_user(username="bob", email=email)
-    app, secret = make_application(domains=[domain])
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": email,
-        }
-    )
+    app = make_application(domains=[domain])
+    response = post_token(token_params(app, email))
     assert_error(response, *DOMAIN_DENIED)
 
 
-def test_token_view_denies_everybody_when_domain_list_is_empty(post, make_application, user):
-    app, secret = make_application(domains=())
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com",
-        }
-    )
+def test_token_view_denies_everybody_when_domain_list_is_empty(make_application, user):
+    app = make_application(domains=())
+    response = post_token(token_params(app))
     assert_error(response, *DOMAIN_DENIED)
 
 
 def test_token_view_allows_everybody_with_empty_domain_list_when_configured(
-    post, make_application, user, delegation
+    make_application, user, delegation
 ):
     delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
-    app, secret = make_application(domains=())
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com",
-        }
-    )
+    app = make_application(domains=())
+    response = post_token(token_params(app))
     assert_token(response)
 
 
 def test_token_view_applies_domain_list_even_when_empty_list_allows_all(
-    post, make_application, django_user_model, delegation
+    make_application, django_user_model, delegation
 ):
     delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
     django_user_model.objects.create_user(username="bob", email="bob@other.org")
-    app, secret = make_application(domains=["example.com"])
-    response = post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "bob@other.org",
-        }
-    )
+    app = make_application(domains=["example.com"])
+    response = post_token(token_params(app, "bob@other.org"))
     assert_error(response, *DOMAIN_DENIED)
 
 
-def test_token_view_checks_domain_before_looking_up_user(post, body):
-    response = post({**body, "scope": "nobody@elsewhere.org"})
+def test_token_view_checks_domain_before_looking_up_user(body):
+    response = post_token({**body, "scope": "nobody@elsewhere.org"})
     assert_error(response, *DOMAIN_DENIED)
 
 
 # -- users -----------------------------------------------------------------------------------
 
 
-def test_token_view_rejects_unknown_user(post, body):
-    response = post(body)
+def test_token_view_rejects_unknown_user(body):
+    response = post_token(body)
     assert_error(response, 404, "invalid_grant", "User not found.")
 
 
-def test_token_view_rejects_inactive_user(post, body, user):
+def test_token_view_rejects_inactive_user(body, user):
     user.is_active = False
     user.save()
-    response = post(body)
+    response = post_token(body)
     assert_error(response, 400, "invalid_grant", "User account is disabled.")
 
 
-def test_token_view_rejects_email_shared_by_several_users(post, body, user, django_user_model):
+def test_token_view_rejects_email_shared_by_several_users(body, user, django_user_model):
     django_user_model.objects.create_user(username="alice2", email="ALICE@example.com")
-    response = post(body)
+    response = post_token(body)
     assert_error(response, 409, "invalid_grant", "Several user accounts share this email address.")
 
 
@@ -827,8 +712,8 @@ def test_token_view_rejects_email_shared_by_several_users(post, body, user, djan
         {"scope": "alice@elsewhere.org"},
     ],
 )
-def test_token_view_forbids_caching_of_errors(post, body, overrides):
-    response = post({**body, **overrides})
+def test_token_view_forbids_caching_of_errors(body, overrides):
+    response = post_token({**body, **overrides})
     assert response.status_code >= 400
     assert_no_store(response)
 
@@ -836,16 +721,10 @@ def test_token_view_forbids_caching_of_errors(post, body, overrides):
 # -- client secrets --------------------------------------------------------------------------
 
 
-class QuickPBKDF2PasswordHasher(PBKDF2PasswordHasher):
-    """Meet's default hasher (``pbkdf2_sha256$...``) with fewer rounds, to keep tests fast."""
-
-    iterations = 1_000
-
-
 LEGACY_HASHERS = {
     "md5": ["django.contrib.auth.hashers.MD5PasswordHasher"],
     "pbkdf2_sha256": [
-        f"{__name__}.QuickPBKDF2PasswordHasher",
+        "tests.doubles.QuickPBKDF2PasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ],
 }
@@ -865,34 +744,32 @@ def meet_application(request, settings, application):
     return application
 
 
-def test_meet_hashed_secret_verifies_and_is_rehashed_to_fast_form(
-    post, body, meet_application, user
-):
-    response = post(body | {"client_secret": meet_application.secret})
+def test_meet_hashed_secret_verifies_and_is_rehashed_to_fast_form(body, meet_application, user):
+    response = post_token(body | {"client_secret": meet_application.secret})
     assert_token(response)
 
     meet_application.refresh_from_db()
     assert meet_application.client_secret.startswith("hmac_sha256$")
     assert meet_application.client_secret != meet_application.legacy_hash
-    assert_token(post(body | {"client_secret": meet_application.secret}))
+    assert_token(post_token(body | {"client_secret": meet_application.secret}))
 
 
-def test_meet_hashed_secret_is_not_rehashed_on_failure(post, body, meet_application, user):
-    response = post(body | {"client_secret": meet_application.secret[:-1]})
+def test_meet_hashed_secret_is_not_rehashed_on_failure(body, meet_application, user):
+    response = post_token(body | {"client_secret": meet_application.secret[:-1]})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
     meet_application.refresh_from_db()
     assert meet_application.client_secret == meet_application.legacy_hash
 
 
-def test_token_view_refuses_the_stored_legacy_hash_as_secret(post, body, meet_application):
-    response = post(body | {"client_secret": meet_application.legacy_hash})
+def test_token_view_refuses_the_stored_legacy_hash_as_secret(body, meet_application):
+    response = post_token(body | {"client_secret": meet_application.legacy_hash})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
-def test_token_view_refuses_the_stored_fast_hash_as_secret(post, body, application):
+def test_token_view_refuses_the_stored_fast_hash_as_secret(body, application):
     application.refresh_from_db()
     assert application.client_secret.startswith("hmac_sha256$")
-    response = post(body | {"client_secret": application.client_secret})
+    response = post_token(body | {"client_secret": application.client_secret})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
 
 
@@ -918,21 +795,21 @@ def fast_verifications(monkeypatch):
 
 
 def test_unknown_client_runs_the_same_verification_as_a_wrong_secret(
-    post, body, application, fast_verifications
+    body, application, fast_verifications
 ):
-    unknown = post({**body, "client_id": "unknown-client", "client_secret": "guess"})
+    unknown = post_token({**body, "client_id": "unknown-client", "client_secret": "guess"})
     assert_error(unknown, 401, *INVALID_CREDENTIALS.values())
     assert fast_verifications == [("guess", client_secrets._DUMMY_HASH)]
 
     fast_verifications.clear()
-    wrong = post({**body, "client_secret": "guess"})
+    wrong = post_token({**body, "client_secret": "guess"})
     assert_error(wrong, 401, *INVALID_CREDENTIALS.values())
     application.refresh_from_db()
     assert fast_verifications == [("guess", application.client_secret)]
 
 
-def test_overlong_client_id_runs_the_dummy_verification(post, body, fast_verifications):
-    response = post({**body, "client_id": "x" * 500, "client_secret": "guess"})
+def test_overlong_client_id_runs_the_dummy_verification(body, fast_verifications):
+    response = post_token({**body, "client_id": "x" * 500, "client_secret": "guess"})
     assert_error(response, 401, *INVALID_CREDENTIALS.values())
     assert fast_verifications == [("guess", client_secrets._DUMMY_HASH)]
 
@@ -940,9 +817,9 @@ def test_overlong_client_id_runs_the_dummy_verification(post, body, fast_verific
 # -- signals ---------------------------------------------------------------------------------
 
 
-def test_token_view_sends_token_issued(post, body, application, user, receive, settings):
+def test_token_view_sends_token_issued(body, application, user, receive):
     calls = receive(token_issued)
-    data = assert_token(post({**body, "scope": "alice@example.com rooms:list"}), "rooms:list")
+    data = assert_token(post_token({**body, "scope": "alice@example.com rooms:list"}), "rooms:list")
 
     assert len(calls) == 1
     call = calls[0]
@@ -953,13 +830,13 @@ def test_token_view_sends_token_issued(post, body, application, user, receive, s
         "application": application,
         "user": user,
         "scopes": ("rooms:list",),
-        "jti": decode(data["access_token"], settings)["jti"],
+        "jti": token_claims(data["access_token"])["jti"],
     }
 
 
-def test_token_view_sends_no_token_issued_on_failure(post, body, receive):
+def test_token_view_sends_no_token_issued_on_failure(body, receive):
     calls = receive(token_issued)
-    post({**body, "client_secret": "wrong"})
+    post_token({**body, "client_secret": "wrong"})
     assert calls == []
 
 
@@ -979,10 +856,10 @@ def _denials(calls):
     ids=["unknown_client", "wrong_secret"],
 )
 def test_delegation_denied_reports_failed_client_authentication_without_application(
-    post, body, receive, override
+    body, receive, override
 ):
     calls = receive(delegation_denied)
-    post({**body, **override})
+    post_token({**body, **override})
     assert _denials(calls) == [
         {
             "sender": Application,
@@ -993,17 +870,10 @@ def test_delegation_denied_reports_failed_client_authentication_without_applicat
     ]
 
 
-def test_delegation_denied_reports_inactive_application(post, make_application, receive):
-    app, secret = make_application(is_active=False)
+def test_delegation_denied_reports_inactive_application(make_application, receive):
+    app = make_application(is_active=False)
     calls = receive(delegation_denied)
-    post(
-        {
-            "grant_type": "client_credentials",
-            "client_id": app.client_id,
-            "client_secret": secret,
-            "scope": "alice@example.com",
-        }
-    )
+    post_token(token_params(app))
     assert _denials(calls) == [
         {
             "sender": Application,
@@ -1023,11 +893,9 @@ def test_delegation_denied_reports_inactive_application(post, make_application, 
     ],
     ids=["scope-not-granted", "domain-not-allowed", "user-not-found"],
 )
-def test_delegation_denied_reports_refusals_with_reason(
-    post, body, application, receive, scope, reason
-):
+def test_delegation_denied_reports_refusals_with_reason(body, application, receive, scope, reason):
     calls = receive(delegation_denied)
-    post({**body, "scope": scope})
+    post_token({**body, "scope": scope})
     assert _denials(calls) == [
         {
             "sender": Application,
@@ -1038,11 +906,11 @@ def test_delegation_denied_reports_refusals_with_reason(
     ]
 
 
-def test_delegation_denied_reports_inactive_user(post, body, application, user, receive):
+def test_delegation_denied_reports_inactive_user(body, application, user, receive):
     user.is_active = False
     user.save()
     calls = receive(delegation_denied)
-    post(body)
+    post_token(body)
     assert _denials(calls) == [
         {
             "sender": Application,
@@ -1053,16 +921,14 @@ def test_delegation_denied_reports_inactive_user(post, body, application, user, 
     ]
 
 
-def test_delegation_denied_is_not_sent_on_success(post, body, user, receive):
+def test_delegation_denied_is_not_sent_on_success(body, user, receive):
     calls = receive(delegation_denied)
-    assert_token(post(body))
+    assert_token(post_token(body))
     assert calls == []
 
 
-def test_token_view_refuses_an_inactive_user_returned_by_a_custom_hook(
-    application, request_token, delegation
-):
-    delegation(GET_DELEGATED_USER="tests.auth_helpers.inactive_user_hook")
+def test_token_view_refuses_an_inactive_user_returned_by_a_custom_hook(application, delegation):
+    delegation(GET_DELEGATED_USER="tests.doubles.inactive_user_hook")
 
     response = request_token(application, "ghost@example.com")
 

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 import time
 from datetime import timedelta
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from django_app_delegation.tokens import (
     FOREIGN_TOKEN_ERRORS,
@@ -20,17 +16,18 @@ from django_app_delegation.tokens import (
     issue_token,
     key_id,
 )
-from tests.auth_helpers import bearer, delegated_claims, pem_pair, sign, sign_by_hand
+from tests.helpers import (
+    LONG_KEY,
+    delegated_claims,
+    pem_pair,
+    request_token,
+    sign,
+    sign_by_hand,
+    token_claims,
+    whoami,
+)
 
 TEST_KEY = "tests-signing-key-that-is-at-least-32-bytes-long"
-#: 64 bytes: long enough for HS512 (RFC 7518 §3.2), so PyJWT does not warn.
-LONG_KEY = "tests-hs512-key-" * 4
-
-
-def claims_of(token, key=TEST_KEY, algorithm="HS256"):
-    return jwt.decode(
-        token, key, algorithms=[algorithm], options={"verify_aud": False, "verify_iss": False}
-    )
 
 
 @pytest.fixture
@@ -49,7 +46,7 @@ def test_issued_token_carries_meet_claims_and_rfc9068_claims(issue, application,
     issued = issue()
     after = int(time.time())
 
-    claims = claims_of(issued.access_token)
+    claims = token_claims(issued.access_token)
     assert before <= claims["iat"] <= after
     assert claims == {
         "iss": "tests",
@@ -70,7 +67,7 @@ def test_issued_token_carries_meet_claims_and_rfc9068_claims(issue, application,
 
 
 def test_every_issued_token_has_its_own_jti(issue):
-    first, second = claims_of(issue().access_token), claims_of(issue().access_token)
+    first, second = token_claims(issue().access_token), token_claims(issue().access_token)
 
     assert len(first["jti"]) >= 32
     assert first["jti"] != second["jti"]
@@ -81,7 +78,7 @@ def test_token_lifetime_follows_access_token_lifetime(issue, delegation):
 
     issued = issue()
 
-    claims = claims_of(issued.access_token)
+    claims = token_claims(issued.access_token)
     assert issued.expires_in == 300
     assert claims["exp"] - claims["iat"] == 300
 
@@ -89,7 +86,7 @@ def test_token_lifetime_follows_access_token_lifetime(issue, delegation):
 def test_issuer_and_audience_claims_are_left_out_when_not_configured(issue, delegation):
     delegation(ISSUER=None, AUDIENCE=None)
 
-    claims = claims_of(issue().access_token)
+    claims = token_claims(issue().access_token)
 
     assert "iss" not in claims
     assert "aud" not in claims
@@ -120,23 +117,21 @@ def test_key_id_setting_overrides_the_derived_kid(issue, delegation):
 
 
 def test_get_token_claims_hook_adds_claims(issue, delegation):
-    delegation(GET_TOKEN_CLAIMS="tests.auth_helpers.add_tenant_claim")
+    delegation(GET_TOKEN_CLAIMS="tests.doubles.add_tenant_claim")
 
     issued = issue()
 
-    assert claims_of(issued.access_token)["tenant"] == "tenant-of-partner"
+    assert token_claims(issued.access_token)["tenant"] == "tenant-of-partner"
     assert decode_token(issued.access_token)["tenant"] == "tenant-of-partner"
 
 
-def test_get_token_claims_hook_applies_to_the_token_endpoint(
-    application, user, request_token, delegation
-):
-    delegation(GET_TOKEN_CLAIMS="tests.auth_helpers.add_tenant_claim")
+def test_get_token_claims_hook_applies_to_the_token_endpoint(application, user, delegation):
+    delegation(GET_TOKEN_CLAIMS="tests.doubles.add_tenant_claim")
 
     response = request_token(application)
 
     assert response.status_code == 200, response.content
-    assert claims_of(response.json()["access_token"])["tenant"] == "tenant-of-partner"
+    assert token_claims(response.json()["access_token"])["tenant"] == "tenant-of-partner"
 
 
 # Decoding ---------------------------------------------------------------------------------------
@@ -163,20 +158,14 @@ def test_decode_refuses_an_unsigned_token(application, user):
         decode_token(token)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
 def test_decode_refuses_an_hmac_token_keyed_with_the_public_key(
     application, user, delegation, rsa_keys
 ):
     """Algorithm confusion: HS256 signed with the RS256 public key PEM as the HMAC secret."""
     private_pem, public_pem = rsa_keys
     delegation(ALGORITHM="RS256", SIGNING_KEY=private_pem, VERIFYING_KEY=public_pem)
-    header = _b64(json.dumps({"alg": "HS256", "typ": "at+jwt"}).encode())
-    payload = _b64(json.dumps(delegated_claims(application, user)).encode())
-    signature = hmac.new(public_pem.encode(), f"{header}.{payload}".encode(), hashlib.sha256)
-    token = f"{header}.{payload}.{_b64(signature.digest())}"
+    header = {"alg": "HS256", "typ": "at+jwt"}
+    token = sign_by_hand(delegated_claims(application, user), header, key=public_pem)
 
     with pytest.raises(jwt.InvalidTokenError, match="alg value is not allowed"):
         decode_token(token)
@@ -304,14 +293,14 @@ def meet_token(application, user):
 
 def test_meet_token_has_pyjwt_default_header_and_no_sub_or_jti(meet_token):
     assert jwt.get_unverified_header(meet_token) == {"alg": "HS256", "typ": "JWT"}
-    assert {"sub", "jti"}.isdisjoint(claims_of(meet_token))
+    assert {"sub", "jti"}.isdisjoint(token_claims(meet_token))
 
 
-def test_meet_token_is_refused_by_default(meet_token, api_client):
+def test_meet_token_is_refused_by_default(meet_token):
     with pytest.raises(jwt.InvalidTokenError):
         decode_token(meet_token)
 
-    response = api_client.get("/whoami/", **bearer(meet_token))
+    response = whoami(meet_token)
 
     # Signed with our key, so a 401 (no ``jti``, ``typ`` JWT), not a deferral.
     assert response.status_code == 401
@@ -327,12 +316,12 @@ def test_meet_token_is_refused_by_default_for_lack_of_jti(meet_token, delegation
 
 
 def test_meet_token_is_accepted_once_claims_and_type_are_relaxed(
-    meet_token, api_client, delegation, user, application
+    meet_token, delegation, user, application
 ):
     delegation(REQUIRED_CLAIMS=(), VERIFY_TOKEN_TYPE=False)
 
     assert decode_token(meet_token)["user_id"] == str(user.pk)
-    response = api_client.get("/whoami/", **bearer(meet_token))
+    response = whoami(meet_token)
 
     assert response.status_code == 200, response.content
     assert response.json() == {
@@ -349,14 +338,12 @@ def test_relaxing_claims_alone_still_refuses_the_meet_token_type(meet_token, del
         decode_token(meet_token)
 
 
-def test_relaxed_settings_still_refuse_a_meet_token_without_exp(
-    application, user, delegation, api_client
-):
+def test_relaxed_settings_still_refuse_a_meet_token_without_exp(application, user, delegation):
     delegation(REQUIRED_CLAIMS=(), VERIFY_TOKEN_TYPE=False)
     claims = delegated_claims(application, user, exp=None, jti=None, sub=None)
     token = jwt.encode(claims, TEST_KEY, algorithm="HS256")
 
-    response = api_client.get("/whoami/", **bearer(token))
+    response = whoami(token)
 
     assert response.status_code == 401
     assert response.json() == {"detail": "Invalid token claims: missing exp."}
@@ -366,9 +353,7 @@ def test_relaxed_settings_still_refuse_a_meet_token_without_exp(
 
 
 @pytest.mark.parametrize("algorithm", ["HS384", "HS512"])
-def test_longer_hmac_algorithms_sign_and_verify(
-    algorithm, delegation, application, user, request_token, api_client
-):
+def test_longer_hmac_algorithms_sign_and_verify(algorithm, delegation, application, user):
     delegation(ALGORITHM=algorithm, SIGNING_KEY=LONG_KEY)
 
     response = request_token(application)
@@ -376,23 +361,13 @@ def test_longer_hmac_algorithms_sign_and_verify(
     token = response.json()["access_token"]
 
     assert jwt.get_unverified_header(token)["alg"] == algorithm
-    assert claims_of(token, LONG_KEY, algorithm)["sub"] == str(user.pk)
-    assert api_client.get("/whoami/", **bearer(token)).status_code == 200
-
-
-@pytest.fixture(scope="module")
-def rsa_keys():
-    return pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
-
-
-@pytest.fixture(scope="module")
-def ec_keys():
-    return pem_pair(ec.generate_private_key(ec.SECP256R1()))
+    assert token_claims(token, key=LONG_KEY, algorithm=algorithm)["sub"] == str(user.pk)
+    assert whoami(token).status_code == 200
 
 
 @pytest.mark.parametrize(("algorithm", "keys"), [("RS256", "rsa_keys"), ("ES256", "ec_keys")])
 def test_asymmetric_algorithms_sign_with_the_private_key_and_verify_with_the_public_key(
-    algorithm, keys, request, delegation, application, user, request_token, api_client
+    algorithm, keys, request, delegation, application, user
 ):
     private_pem, public_pem = request.getfixturevalue(keys)
     delegation(ALGORITHM=algorithm, SIGNING_KEY=private_pem, VERIFYING_KEY=public_pem)
@@ -404,14 +379,14 @@ def test_asymmetric_algorithms_sign_with_the_private_key_and_verify_with_the_pub
     header = jwt.get_unverified_header(token)
     assert header["alg"] == algorithm
     assert header["typ"] == "at+jwt"
-    assert claims_of(token, public_pem, algorithm)["sub"] == str(user.pk)
-    whoami = api_client.get("/whoami/", **bearer(token))
-    assert whoami.status_code == 200, whoami.content
-    assert whoami.json()["user"] == "alice@example.com"
+    assert token_claims(token, key=public_pem, algorithm=algorithm)["sub"] == str(user.pk)
+    response = whoami(token)
+    assert response.status_code == 200, response.content
+    assert response.json()["user"] == "alice@example.com"
 
 
 def test_asymmetric_token_signed_by_another_private_key_is_not_ours(
-    rsa_keys, delegation, application, user, api_client
+    rsa_keys, delegation, application, user
 ):
     private_pem, public_pem = rsa_keys
     other_private_pem, _ = pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
@@ -420,7 +395,7 @@ def test_asymmetric_token_signed_by_another_private_key_is_not_ours(
 
     with pytest.raises(jwt.InvalidTokenError, match="Signature verification failed"):
         decode_token(token)
-    response = api_client.get("/whoami/", **bearer(token))
+    response = whoami(token)
     assert response.status_code == 401
     assert response.json() == {"detail": "Authentication credentials were not provided."}
 

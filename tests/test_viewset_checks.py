@@ -8,6 +8,8 @@ from django.core.checks import ERROR, WARNING
 
 from django_app_delegation.checks import _check_resources, check_settings
 from django_app_delegation.conf import RENAMED_RESOURCE_OPTIONS
+from django_app_delegation.resources import RESOURCE_OPTIONS
+from tests import settings as test_settings
 
 ID = "django_app_delegation"
 VALID = {
@@ -39,21 +41,19 @@ def test_the_test_resources_pass_the_checks():
 
 
 def test_every_option_of_a_resource_passes_when_valid(resources):
-    resources(
-        {
-            "widgets": {
-                "MODEL": "testapp.Widget",
-                "SERIALIZER_CLASS": "tests.testapp.delegation.WidgetSerializer",
-                "GET_QUERYSET": "tests.testapp.delegation.get_widget_queryset",
-                "PERFORM_CREATE": "tests.testapp.delegation.create_widget",
-                "PERMISSION_CLASSES": ["tests.testapp.delegation.IsWidgetMember"],
-                "ACTIONS": ["list", "retrieve", "create", "update", "partial_update", "destroy"],
-                "LOOKUP_FIELD": "pk",
-                "ACTION_SCOPES": {"list": "widgets:list"},
-                "OBJECT_VISIBILITY": "user",
-            }
-        }
-    )
+    # The test settings' widgets (model, serializer, queryset and create hooks, permissions),
+    # then every other option.
+    options = {
+        **test_settings.APP_DELEGATION["RESOURCES"]["widgets"],
+        "PERFORM_UPDATE": "django_app_delegation.hooks.perform_update",
+        "PERFORM_DESTROY": "django_app_delegation.hooks.perform_destroy",
+        "ACTIONS": ["list", "retrieve", "create", "update", "partial_update", "destroy"],
+        "LOOKUP_FIELD": "pk",
+        "ACTION_SCOPES": {"list": "widgets:list"},
+        "OBJECT_VISIBILITY": "user",
+    }
+    assert set(options) == RESOURCE_OPTIONS
+    resources({"widgets": options})
 
     assert _check_resources() == []
 

@@ -19,9 +19,8 @@ from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import ResourceProvenance
-from django_app_delegation.resources import ACTIONS
+from tests.helpers import NOTES, WIDGETS, bearer, client_for, token_for
 from tests.testapp.models import Note, Widget
-from tests.viewset_helpers import NOTES, WIDGET_SCOPES, WIDGETS, Partner
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,28 +38,17 @@ RESOURCES = {
     "widgets": (Widget, WIDGETS, {"name": "Renamed"}),
     "notes": (Note, NOTES, {"text": "renamed"}),
 }
-NOTE_WRITE_SCOPES = ["notes:retrieve", "notes:create", "notes:update", "notes:delete"]
 
 
 @pytest.fixture
-def partner(make_application, settings, delegation, resource_options, rebuild_urls, user):
-    """A partner with every scope on widgets and notes; notes accept every action."""
-    delegation(
-        SCOPES={**settings.APP_DELEGATION["SCOPES"], "notes:update": "-", "notes:delete": "-"}
-    )
-    resource_options("notes", ACTIONS=list(ACTIONS))
-    rebuild_urls()
-    return Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_WRITE_SCOPES)
-
-
-@pytest.fixture
-def make_object(partner):
-    """Create an object of a resource through the API; returns its model, pk and detail URL."""
+def make_object(editor, user):
+    """Create an object of a resource through the API (``editor``'s routes serve every action of
+    both resources); returns its model, pk and detail URL."""
 
     def make(resource: str) -> tuple[Any, Any, str]:
         model, url, _change = RESOURCES[resource]
         body = {"name": "Lamp"} if model is Widget else {"text": "memo"}
-        response = partner.client().post(url, body, format="json")
+        response = client_for(editor).post(url, body, format="json")
         assert response.status_code == 201, response.content
         pk = response.json()["id"]
         return model, pk, f"{url}{pk}/"
@@ -69,12 +57,13 @@ def make_object(partner):
 
 
 @pytest.fixture
-def clients(partner):
-    """``THREADS`` API clients sending one token, answering 500s instead of raising them."""
-    token = partner.token()
+def clients(editor, user):
+    """``THREADS`` API clients of ``editor`` sending one token, answering 500s instead of raising
+    them."""
+    token = token_for(editor)
     made = [APIClient(raise_request_exception=False) for _ in range(THREADS)]
     for client in made:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        client.credentials(**bearer(token))
     return made
 
 

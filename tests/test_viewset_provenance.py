@@ -8,54 +8,23 @@ import uuid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from django_app_delegation.models import ResourceProvenance, pk_as_text
-from tests.testapp.models import Note, Widget
-from tests.viewset_helpers import (
-    NOTE_SCOPES,
+from tests.doubles import CreateHookFailed
+from tests.helpers import (
     NOTES,
-    WIDGET_SCOPES,
     WIDGETS,
-    CreateHookFailed,
-    Partner,
+    client_for,
+    create_note,
+    create_widget,
     note_url,
     provenance_of,
     widget_url,
 )
+from tests.testapp.models import Note, Widget
 
 pytestmark = pytest.mark.django_db
-
-SCOPES = WIDGET_SCOPES + NOTE_SCOPES
-
-
-@pytest.fixture
-def partner_a(make_application):
-    return Partner.register(make_application, "Partner A", SCOPES)
-
-
-@pytest.fixture
-def partner_b(make_application):
-    return Partner.register(make_application, "Partner B", SCOPES)
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user(
-        username="bob", email="bob@example.com", password="unused-password"
-    )
-
-
-def create_widget(partner, name, email="alice@example.com"):
-    response = partner.client(email).post(WIDGETS, {"name": name}, format="json")
-    assert response.status_code == 201, response.content
-    return Widget.objects.get(pk=response.json()["id"])
-
-
-def create_note(partner, text, email="alice@example.com"):
-    response = partner.client(email).post(NOTES, {"text": text}, format="json")
-    assert response.status_code == 201, response.content
-    return Note.objects.get(pk=response.json()["id"])
 
 
 def outside_widget(name, *members):
@@ -73,46 +42,44 @@ def names(response):
 # -- provenance records ------------------------------------------------------------------------
 
 
-def test_create_records_which_application_created_the_object_for_which_user(partner_a, user):
-    widget = create_widget(partner_a, "Lamp")
+def test_create_records_which_application_created_the_object_for_which_user(partner, user):
+    widget = create_widget(partner, "Lamp")
 
     record = ResourceProvenance.objects.get()
-    assert record.application == partner_a.application
+    assert record.application == partner
     assert record.user == user
     assert record.content_type == ContentType.objects.get_for_model(Widget)
     assert record.object_id == pk_as_text(widget)
     assert record.created_at is not None
 
 
-def test_provenance_of_a_uuid_key_is_its_text_form(partner_a, user):
-    widget = create_widget(partner_a, "Lamp")
+def test_provenance_of_a_uuid_key_is_its_text_form(partner, user):
+    widget = create_widget(partner, "Lamp")
 
     # PostgreSQL renders a uuid with dashes; SQLite and MySQL store it as 32 hex digits.
     assert ResourceProvenance.objects.get().object_id in {str(widget.pk), widget.pk.hex}
 
 
-def test_provenance_of_an_integer_key_is_its_decimal_text(partner_a, user):
-    first = create_note(partner_a, "first")
-    second = create_note(partner_a, "second")
+def test_provenance_of_an_integer_key_is_its_decimal_text(partner, user):
+    first = create_note(partner, "first")
+    second = create_note(partner, "second")
 
     assert provenance_of(first).object_id == str(first.pk)
     assert provenance_of(second).object_id == str(second.pk)
     assert provenance_of(second).content_type == ContentType.objects.get_for_model(Note)
 
 
-def test_a_create_hook_that_returns_nothing_still_gets_provenance(
-    partner_a, user, resource_options
-):
-    resource_options("widgets", PERFORM_CREATE="tests.viewset_helpers.save_without_returning")
+def test_a_create_hook_that_returns_nothing_still_gets_provenance(partner, user, resource_options):
+    resource_options("widgets", PERFORM_CREATE="tests.doubles.save_without_returning")
 
-    widget = create_widget(partner_a, "Lamp")
+    widget = create_widget(partner, "Lamp")
 
-    assert provenance_of(widget).application == partner_a.application
-    assert partner_a.client().get(widget_url(widget)).status_code == 200
+    assert provenance_of(widget).application == partner
+    assert client_for(partner).get(widget_url(widget)).status_code == 200
 
 
-def test_an_invalid_create_records_nothing(partner_a, user):
-    response = partner_a.client().post(NOTES, {"text": ""}, format="json")
+def test_an_invalid_create_records_nothing(partner, user):
+    response = client_for(partner).post(NOTES, {"text": ""}, format="json")
 
     assert response.status_code == 400
     assert not Note.objects.exists()
@@ -120,11 +87,11 @@ def test_an_invalid_create_records_nothing(partner_a, user):
 
 
 def test_a_create_hook_refusing_after_saving_leaves_no_object_and_no_provenance(
-    partner_a, user, resource_options
+    partner, user, resource_options
 ):
-    resource_options("widgets", PERFORM_CREATE="tests.viewset_helpers.save_then_refuse")
+    resource_options("widgets", PERFORM_CREATE="tests.doubles.save_then_refuse")
 
-    response = partner_a.client().post(WIDGETS, {"name": "Lamp"}, format="json")
+    response = client_for(partner).post(WIDGETS, {"name": "Lamp"}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"name": ["Refused after saving."]}
@@ -133,43 +100,41 @@ def test_a_create_hook_refusing_after_saving_leaves_no_object_and_no_provenance(
     assert not ResourceProvenance.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "in_test_transaction",
+    [
+        pytest.param(True, id="in-the-test-transaction"),
+        # Without the test case's wrapping transaction: the viewset's own atomic block is the
+        # transaction, not a savepoint inside ours.
+        pytest.param(
+            False,
+            id="outside-any-test-transaction",
+            marks=pytest.mark.django_db(transaction=True),
+        ),
+    ],
+)
 def test_a_create_hook_crashing_after_saving_leaves_no_object_and_no_provenance(
-    partner_a, user, resource_options
+    partner, user, resource_options, in_test_transaction
 ):
-    resource_options("widgets", PERFORM_CREATE="tests.viewset_helpers.save_then_crash")
-    client = partner_a.client()
+    resource_options("widgets", PERFORM_CREATE="tests.doubles.save_then_crash")
+    client = client_for(partner)
 
     with pytest.raises(CreateHookFailed):
         client.post(WIDGETS, {"name": "Lamp"}, format="json")
 
+    assert connection.in_atomic_block is in_test_transaction
     assert not Widget.objects.exists()
     assert not Widget.members.through.objects.exists()
     assert not ResourceProvenance.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_crashing_create_hook_is_rolled_back_outside_any_test_transaction(
-    partner_a, user, resource_options
-):
-    # Without the test case's wrapping transaction: the viewset's own atomic block is the
-    # transaction, not a savepoint inside ours.
-    resource_options("widgets", PERFORM_CREATE="tests.viewset_helpers.save_then_crash")
-    client = partner_a.client()
-
-    with pytest.raises(CreateHookFailed):
-        client.post(WIDGETS, {"name": "Lamp"}, format="json")
-
-    assert not Widget.objects.exists()
-    assert not ResourceProvenance.objects.exists()
-
-
-def test_an_object_whose_provenance_cannot_be_recorded_is_not_created(partner_a, user, monkeypatch):
+def test_an_object_whose_provenance_cannot_be_recorded_is_not_created(partner, user, monkeypatch):
     # Recording provenance fails after the create hook saved the widget: the widget goes too.
     def fail(**kwargs):
         raise IntegrityError("provenance could not be recorded")
 
     monkeypatch.setattr(ResourceProvenance.objects, "update_or_create", fail)
-    client = partner_a.client()
+    client = client_for(partner)
 
     with pytest.raises(IntegrityError):
         client.post(WIDGETS, {"name": "Lamp"}, format="json")
@@ -178,25 +143,23 @@ def test_an_object_whose_provenance_cannot_be_recorded_is_not_created(partner_a,
     assert not ResourceProvenance.objects.exists()
 
 
-def test_a_stale_provenance_record_is_replaced_by_the_new_creator(
-    partner_a, user, resource_options
-):
+def test_a_stale_provenance_record_is_replaced_by_the_new_creator(partner, user, resource_options):
     # The hook leaves a record for the new widget (as a deleted object's record would): the
     # viewset's record replaces it rather than failing or keeping the stale owner.
-    resource_options("widgets", PERFORM_CREATE="tests.viewset_helpers.save_and_claim_provenance")
+    resource_options("widgets", PERFORM_CREATE="tests.doubles.save_and_claim_provenance")
 
-    response = partner_a.client().post(WIDGETS, {"name": "Lamp"}, format="json")
+    response = client_for(partner).post(WIDGETS, {"name": "Lamp"}, format="json")
 
     assert response.status_code == 201, response.content
     record = ResourceProvenance.objects.get()
-    assert record.application_id == partner_a.application.pk
+    assert record.application_id == partner.pk
     assert record.user == user  # The hook's record had no user; the viewset's replaced it.
 
 
-def test_destroy_deletes_the_provenance_record_with_the_object(partner_a, user):
-    widget = create_widget(partner_a, "Lamp")
+def test_destroy_deletes_the_provenance_record_with_the_object(partner, user):
+    widget = create_widget(partner, "Lamp")
 
-    response = partner_a.client().delete(widget_url(widget))
+    response = client_for(partner).delete(widget_url(widget))
 
     assert response.status_code == 204
     assert not ResourceProvenance.objects.exists()
@@ -205,20 +168,20 @@ def test_destroy_deletes_the_provenance_record_with_the_object(partner_a, user):
 # -- OBJECT_VISIBILITY = "application" (the default) -------------------------------------------
 
 
-def test_an_application_lists_only_the_objects_it_created(partner_a, partner_b, user):
-    create_widget(partner_a, "From A")
+def test_an_application_lists_only_the_objects_it_created(partner, partner_b, user):
+    create_widget(partner, "From A")
     create_widget(partner_b, "From B")
 
-    assert names(partner_a.client().get(WIDGETS)) == ["From A"]
-    assert names(partner_b.client().get(WIDGETS)) == ["From B"]
+    assert names(client_for(partner).get(WIDGETS)) == ["From A"]
+    assert names(client_for(partner_b).get(WIDGETS)) == ["From B"]
 
 
 def test_another_application_cannot_reach_an_object_created_for_the_same_user(
-    partner_a, partner_b, user
+    partner, partner_b, user
 ):
-    widget = create_widget(partner_a, "From A")
+    widget = create_widget(partner, "From A")
     url = widget_url(widget)
-    client = partner_b.client()
+    client = client_for(partner_b)
 
     assert names(client.get(WIDGETS)) == []
     assert client.get(url).status_code == 404
@@ -230,26 +193,26 @@ def test_another_application_cannot_reach_an_object_created_for_the_same_user(
 
 
 def test_another_applications_object_answers_the_same_404_as_an_unknown_id(
-    partner_a, partner_b, user
+    partner, partner_b, user
 ):
-    widget = create_widget(partner_a, "From A")
-    client = partner_b.client()
+    widget = create_widget(partner, "From A")
+    client = client_for(partner_b)
 
     assert client.get(widget_url(widget)).json() == client.get(widget_url(uuid.uuid4())).json()
 
 
-def test_the_creating_application_reaches_its_object_for_any_call(partner_a, user):
-    widget = create_widget(partner_a, "From A")
-    client = partner_a.client()  # a new token: provenance outlives the token
+def test_the_creating_application_reaches_its_object_for_any_call(partner, user):
+    widget = create_widget(partner, "From A")
+    client = client_for(partner)  # a new token: provenance outlives the token
 
     assert client.get(widget_url(widget)).json() == {"id": str(widget.pk), "name": "From A"}
     assert client.patch(widget_url(widget), {"name": "A2"}, format="json").status_code == 200
     assert client.delete(widget_url(widget)).status_code == 204
 
 
-def test_objects_created_outside_the_api_are_invisible_in_application_mode(partner_a, user):
+def test_objects_created_outside_the_api_are_invisible_in_application_mode(partner, user):
     widget = outside_widget("Outside", user)
-    client = partner_a.client()
+    client = client_for(partner)
 
     assert names(client.get(WIDGETS)) == []
     assert client.get(widget_url(widget)).status_code == 404
@@ -257,29 +220,29 @@ def test_objects_created_outside_the_api_are_invisible_in_application_mode(partn
     assert Widget.objects.filter(pk=widget.pk).exists()
 
 
-def test_notes_of_another_application_are_invisible_in_application_mode(partner_a, partner_b, user):
-    note = create_note(partner_a, "from A")
+def test_notes_of_another_application_are_invisible_in_application_mode(partner, partner_b, user):
+    note = create_note(partner, "from A")
 
-    assert names(partner_b.client().get(NOTES)) == []
-    assert partner_b.client().get(note_url(note)).status_code == 404
-    assert names(partner_a.client().get(NOTES)) == ["from A"]
+    assert names(client_for(partner_b).get(NOTES)) == []
+    assert client_for(partner_b).get(note_url(note)).status_code == 404
+    assert names(client_for(partner).get(NOTES)) == ["from A"]
 
 
 # -- OBJECT_VISIBILITY = "user" ----------------------------------------------------------------
 
 
 def test_user_mode_lists_every_object_the_queryset_hook_gives(
-    partner_a, partner_b, user, bob, delegation
+    partner, partner_b, user, bob, delegation
 ):
     delegation(OBJECT_VISIBILITY="user")
-    create_widget(partner_a, "From A")
+    create_widget(partner, "From A")
     create_widget(partner_b, "From B")
     outside_widget("Outside, shared", user, bob)
     outside_widget("Outside, Bob's", bob)
-    create_widget(partner_a, "A for Bob", "bob@example.com")
+    create_widget(partner, "A for Bob", "bob@example.com")
 
-    assert names(partner_b.client().get(WIDGETS)) == ["From A", "From B", "Outside, shared"]
-    assert names(partner_a.client("bob@example.com").get(WIDGETS)) == [
+    assert names(client_for(partner_b).get(WIDGETS)) == ["From A", "From B", "Outside, shared"]
+    assert names(client_for(partner, "bob@example.com").get(WIDGETS)) == [
         "A for Bob",
         "Outside, Bob's",
         "Outside, shared",
@@ -287,12 +250,12 @@ def test_user_mode_lists_every_object_the_queryset_hook_gives(
 
 
 def test_user_mode_lets_another_application_act_on_the_users_objects(
-    partner_a, partner_b, user, delegation
+    partner, partner_b, user, delegation
 ):
     delegation(OBJECT_VISIBILITY="user")
-    widget = create_widget(partner_a, "From A")
+    widget = create_widget(partner, "From A")
     url = widget_url(widget)
-    client = partner_b.client()
+    client = client_for(partner_b)
 
     assert client.get(url).json() == {"id": str(widget.pk), "name": "From A"}
     assert client.put(url, {"name": "By B"}, format="json").json()["name"] == "By B"
@@ -300,22 +263,22 @@ def test_user_mode_lets_another_application_act_on_the_users_objects(
     assert not Widget.objects.exists()
 
 
-def test_user_mode_reaches_objects_created_outside_the_api(partner_a, user, delegation):
+def test_user_mode_reaches_objects_created_outside_the_api(partner, user, delegation):
     delegation(OBJECT_VISIBILITY="user")
     widget = outside_widget("Outside", user)
 
-    response = partner_a.client().get(widget_url(widget))
+    response = client_for(partner).get(widget_url(widget))
 
     assert response.status_code == 200
     assert response.json() == {"id": str(widget.pk), "name": "Outside"}
 
 
 def test_user_mode_answers_403_for_a_widget_the_user_is_not_a_member_of(
-    partner_a, user, bob, delegation
+    partner, user, bob, delegation
 ):
     delegation(OBJECT_VISIBILITY="user")
     widget = outside_widget("Bob's", bob)
-    client = partner_a.client()
+    client = client_for(partner)
 
     response = client.get(widget_url(widget))
 
@@ -327,10 +290,10 @@ def test_user_mode_answers_403_for_a_widget_the_user_is_not_a_member_of(
 
 
 @pytest.mark.parametrize("lookup", [str(uuid.UUID(int=1)), "not-a-uuid"])
-def test_user_mode_answers_404_for_an_unknown_or_malformed_id(partner_a, user, delegation, lookup):
+def test_user_mode_answers_404_for_an_unknown_or_malformed_id(partner, user, delegation, lookup):
     delegation(OBJECT_VISIBILITY="user")
 
-    assert partner_a.client().get(f"{WIDGETS}{lookup}/").status_code == 404
+    assert client_for(partner).get(f"{WIDGETS}{lookup}/").status_code == 404
 
 
 # -- the default hooks (notes) -----------------------------------------------------------------
@@ -338,29 +301,29 @@ def test_user_mode_answers_404_for_an_unknown_or_malformed_id(partner_a, user, d
 
 @pytest.mark.parametrize("visibility", ["application", "user"])
 def test_default_hooks_show_only_notes_created_through_the_api_for_the_user(
-    partner_a, user, bob, delegation, visibility
+    partner, user, bob, delegation, visibility
 ):
     delegation(OBJECT_VISIBILITY=visibility)
-    mine = create_note(partner_a, "for alice")
-    bobs = create_note(partner_a, "for bob", "bob@example.com")
+    mine = create_note(partner, "for alice")
+    bobs = create_note(partner, "for bob", "bob@example.com")
     outside = Note.objects.create(text="outside the API")
-    client = partner_a.client()
+    client = client_for(partner)
 
     assert names(client.get(NOTES)) == ["for alice"]
     assert client.get(note_url(mine)).status_code == 200
     assert client.get(note_url(bobs)).status_code == 404
     assert client.get(note_url(outside)).status_code == 404
-    assert names(partner_a.client("bob@example.com").get(NOTES)) == ["for bob"]
+    assert names(client_for(partner, "bob@example.com").get(NOTES)) == ["for bob"]
 
 
 def test_default_hooks_in_user_mode_share_the_users_notes_across_applications(
-    partner_a, partner_b, user, bob, delegation
+    partner, partner_b, user, bob, delegation
 ):
     delegation(OBJECT_VISIBILITY="user")
-    mine = create_note(partner_a, "for alice, by A")
-    create_note(partner_a, "for bob, by A", "bob@example.com")
+    mine = create_note(partner, "for alice, by A")
+    create_note(partner, "for bob, by A", "bob@example.com")
 
-    client = partner_b.client()
+    client = client_for(partner_b)
 
     assert names(client.get(NOTES)) == ["for alice, by A"]
     assert client.get(note_url(mine)).json() == {"id": mine.pk, "text": "for alice, by A"}
@@ -370,40 +333,38 @@ def test_default_hooks_in_user_mode_share_the_users_notes_across_applications(
 
 
 def test_a_resource_can_widen_the_global_application_scope(
-    partner_a, partner_b, user, resource_options
+    partner, partner_b, user, resource_options
 ):
     resource_options("widgets", OBJECT_VISIBILITY="user")
     outside_widget("Outside", user)
-    create_widget(partner_a, "From A")
-    create_note(partner_a, "note from A")
+    create_widget(partner, "From A")
+    create_note(partner, "note from A")
 
-    client = partner_b.client()
+    client = client_for(partner_b)
 
     assert names(client.get(WIDGETS)) == ["From A", "Outside"]
     assert names(client.get(NOTES)) == []
 
 
 def test_a_resource_can_narrow_the_global_user_scope(
-    partner_a, partner_b, user, delegation, resource_options
+    partner, partner_b, user, delegation, resource_options
 ):
     delegation(OBJECT_VISIBILITY="user")
     resource_options("widgets", OBJECT_VISIBILITY="application")
     outside_widget("Outside", user)
-    widget = create_widget(partner_a, "From A")
-    create_note(partner_a, "note from A")
+    widget = create_widget(partner, "From A")
+    create_note(partner, "note from A")
 
-    client = partner_b.client()
+    client = client_for(partner_b)
 
     assert names(client.get(WIDGETS)) == []
     assert client.get(widget_url(widget)).status_code == 404
     assert names(client.get(NOTES)) == ["note from A"]
 
 
-def test_a_deleted_objects_provenance_grants_nothing_to_a_later_object_with_its_key(
-    partner_a, user
-):
-    widget = create_widget(partner_a, "Lamp")
-    client = partner_a.client()
+def test_a_deleted_objects_provenance_grants_nothing_to_a_later_object_with_its_key(partner, user):
+    widget = create_widget(partner, "Lamp")
+    client = client_for(partner)
     assert client.delete(widget_url(widget)).status_code == 204
 
     # Restored from a backup, outside the API, with the same key: not the application's object.

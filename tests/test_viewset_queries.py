@@ -9,14 +9,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
-from django.db.models.functions import Cast
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_app_delegation.models import ResourceProvenance
+from django_app_delegation.models import ResourceProvenance, pk_as_text
 from django_app_delegation.viewsets import ResourceViewSet
+from tests.helpers import NOTES, WIDGETS, client_for
 from tests.testapp.models import Note, Widget
-from tests.viewset_helpers import NOTE_SCOPES, NOTES, WIDGET_SCOPES, WIDGETS, Partner
 
 pytestmark = pytest.mark.django_db
 
@@ -29,22 +28,19 @@ def create_with_provenance(model, count, *, applications, users, members=False):
     else:
         model.objects.bulk_create([Note(text=f"note {i:05}") for i in range(count)])
     content_type = ContentType.objects.get_for_model(model)
-    keys = model.objects.annotate(text_pk=Cast("pk", models.CharField())).values_list(
-        "pk", "text_pk"
-    )
     records, memberships = [], []
-    for i, (pk, text_pk) in enumerate(keys):
+    for i, instance in enumerate(model.objects.all()):
         user = users[i % len(users)]
         records.append(
             ResourceProvenance(
                 application=applications[i % len(applications)],
                 user=user,
                 content_type=content_type,
-                object_id=text_pk,
+                object_id=pk_as_text(instance),
             )
         )
         if members and model is Widget:
-            memberships.append(Widget.members.through(widget_id=pk, user_id=user.pk))
+            memberships.append(Widget.members.through(widget_id=instance.pk, user_id=user.pk))
     ResourceProvenance.objects.bulk_create(records)
     Widget.members.through.objects.bulk_create(memberships)
 
@@ -55,7 +51,7 @@ def create_with_provenance(model, count, *, applications, users, members=False):
 @pytest.fixture
 def page_size(settings, delegation):
     """Set ``REST_FRAMEWORK["PAGE_SIZE"]`` for the resource viewset's pagination."""
-    delegation(RESOURCE_PAGINATION_CLASS="tests.viewset_helpers.RequestTimePageSizePagination")
+    delegation(RESOURCE_PAGINATION_CLASS="tests.doubles.RequestTimePageSizePagination")
 
     def set_size(size):
         settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "PAGE_SIZE": size}
@@ -68,14 +64,11 @@ def page_size(settings, delegation):
     ("model", "url"), [(Widget, WIDGETS), (Note, NOTES)], ids=["widgets", "notes"]
 )
 def test_list_costs_three_queries_for_a_page_of_1_or_of_100(
-    make_application, user, delegation, page_size, visibility, model, url
+    partner, user, delegation, page_size, visibility, model, url
 ):
     delegation(OBJECT_VISIBILITY=visibility)
-    partner = Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_SCOPES)
-    create_with_provenance(
-        model, 100, applications=[partner.application], users=[user], members=True
-    )
-    client = partner.client()
+    create_with_provenance(model, 100, applications=[partner], users=[user], members=True)
+    client = client_for(partner)
     queries = {}
     for size in (1, 100):
         page_size(size)
@@ -91,9 +84,8 @@ def test_list_costs_three_queries_for_a_page_of_1_or_of_100(
     assert queries == {1: 3, 100: 3}
 
 
-def test_retrieve_costs_the_same_queries_whichever_object(make_application, user):
-    partner = Partner.register(make_application, "Partner A", NOTE_SCOPES)
-    client = partner.client()
+def test_retrieve_costs_the_same_queries_whichever_object(partner, user):
+    client = client_for(partner)
     ids = [client.post(NOTES, {"text": f"note {i}"}, format="json").json()["id"] for i in range(3)]
     counts = []
     for note_id in ids:
@@ -143,7 +135,7 @@ def test_list_queryset_reads_provenance_through_an_index(
     make_application, user, django_user_model, delegation, resource, visibility, lookups
 ):
     delegation(OBJECT_VISIBILITY=visibility)
-    applications = [make_application(name=f"Partner {i}", scopes=[])[0] for i in range(8)]
+    applications = [make_application(name=f"Partner {i}", scopes=[]) for i in range(8)]
     users = [user] + [
         django_user_model.objects.create_user(username=f"user{i}", email=f"user{i}@example.com")
         for i in range(10)

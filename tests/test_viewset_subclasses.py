@@ -1,37 +1,23 @@
-"""Projects can subclass the resource viewset and mount it themselves (see viewset_urls.py)."""
+"""Projects can subclass the resource viewset and mount it themselves: the subclasses are in
+``testapp/views.py``, their routes in ``viewset_urls.py``."""
 
 from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from tests.helpers import assert_insufficient_scope, client_for, provenance_of
 from tests.testapp.models import Note, Widget
-from tests.viewset_helpers import (
-    NOTE_SCOPES,
-    WIDGET_SCOPES,
-    CountedNoteViewSet,
-    Partner,
-    provenance_of,
-)
+from tests.testapp.views import CountedNoteViewSet
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.viewset_urls")]
-
-
-@pytest.fixture
-def partner_a(make_application):
-    return Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_SCOPES)
-
-
-@pytest.fixture
-def partner_b(make_application):
-    return Partner.register(make_application, "Partner B", WIDGET_SCOPES + NOTE_SCOPES)
 
 
 # -- a subclass naming a configured resource ---------------------------------------------------
 
 
-def test_a_subclass_with_resource_name_serves_the_resource_under_its_own_route(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_with_resource_name_serves_the_resource_under_its_own_route(partner, user):
+    client = client_for(partner)
 
     created = client.post("/gadgets/", {"name": "Lamp"}, format="json")
     widget = Widget.objects.get()
@@ -48,28 +34,25 @@ def test_a_subclass_with_resource_name_serves_the_resource_under_its_own_route(p
     assert not Widget.objects.exists()
 
 
-def test_a_subclass_records_provenance_and_applies_the_list_scope(partner_a, partner_b, user):
-    partner_a.client().post("/gadgets/", {"name": "Lamp"}, format="json")
+def test_a_subclass_records_provenance_and_applies_the_list_scope(partner, partner_b, user):
+    client_for(partner).post("/gadgets/", {"name": "Lamp"}, format="json")
     widget = Widget.objects.get()
 
-    assert provenance_of(widget).application == partner_a.application
-    assert partner_b.client().get("/gadgets/").json()["results"] == []
-    assert partner_b.client().get(f"/gadgets/{widget.pk}/").status_code == 404
+    assert provenance_of(widget).application == partner
+    assert client_for(partner_b).get("/gadgets/").json()["results"] == []
+    assert client_for(partner_b).get(f"/gadgets/{widget.pk}/").status_code == 404
     # The same object through the settings-configured route.
-    assert partner_a.client().get(f"/external-api/v1.0/widgets/{widget.pk}/").status_code == 200
+    assert client_for(partner).get(f"/external-api/v1.0/widgets/{widget.pk}/").status_code == 200
 
 
-def test_a_subclass_checks_the_resources_scopes(partner_a, user):
-    response = partner_a.client(scopes=["widgets:retrieve"]).get("/gadgets/")
+def test_a_subclass_checks_the_resources_scopes(partner, user):
+    response = client_for(partner, scopes=["widgets:retrieve"]).get("/gadgets/")
 
-    assert response.status_code == 403
-    assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="insufficient_scope", scope="widgets:list"'
-    )
+    assert_insufficient_scope(response, "widgets:list")
 
 
-def test_a_subclass_registered_on_a_drf_router_serves_list_and_detail(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_registered_on_a_drf_router_serves_list_and_detail(partner, user):
+    client = client_for(partner)
 
     created = client.post("/routed-gadgets/", {"name": "Lamp"}, format="json")
     widget_id = created.json()["id"]
@@ -80,8 +63,8 @@ def test_a_subclass_registered_on_a_drf_router_serves_list_and_detail(partner_a,
     assert client.delete(f"/routed-gadgets/{widget_id}/").status_code == 204
 
 
-def test_a_subclass_can_override_a_method(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_can_override_a_method(partner, user):
+    client = client_for(partner)
     client.post("/counted-notes/", {"text": "one"}, format="json")
     client.post("/counted-notes/", {"text": "two"}, format="json")
 
@@ -93,9 +76,9 @@ def test_a_subclass_can_override_a_method(partner_a, user):
 
 
 @pytest.mark.parametrize("resource", ["widgets", "notes"])
-def test_resource_urlpatterns_mounts_every_resource_on_a_subclass(partner_a, user, resource):
+def test_resource_urlpatterns_mounts_every_resource_on_a_subclass(partner, user, resource):
     body = {"name": "Lamp"} if resource == "widgets" else {"text": "memo"}
-    client = partner_a.client()
+    client = client_for(partner)
 
     created = client.post(f"/tagged/{resource}/", body, format="json")
     listed = client.get(f"/tagged/{resource}/")
@@ -110,8 +93,8 @@ def test_resource_urlpatterns_mounts_every_resource_on_a_subclass(partner_a, use
     }
 
 
-def test_a_subclass_mounted_for_every_resource_keeps_each_resources_actions(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_mounted_for_every_resource_keeps_each_resources_actions(partner, user):
+    client = client_for(partner)
     note_id = client.post("/tagged/notes/", {"text": "memo"}, format="json").json()["id"]
 
     response = client.delete(f"/tagged/notes/{note_id}/")
@@ -121,8 +104,8 @@ def test_a_subclass_mounted_for_every_resource_keeps_each_resources_actions(part
     assert Note.objects.filter(pk=note_id).exists()
 
 
-def test_a_subclass_mounted_by_hand_routes_only_its_resources_actions(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_mounted_by_hand_routes_only_its_resources_actions(partner, user):
+    client = client_for(partner)
     note_id = client.post("/counted-notes/", {"text": "memo"}, format="json").json()["id"]
 
     assert client.get(f"/counted-notes/{note_id}/").json() == {"id": note_id, "text": "memo"}
@@ -143,8 +126,8 @@ def test_a_subclass_cannot_be_mounted_for_actions_its_resource_does_not_allow():
 # permission_classes like any DRF viewset [...]; provenance and OBJECT_VISIBILITY still apply."
 
 
-def test_a_subclass_without_resource_name_creates_lists_and_retrieves(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_without_resource_name_creates_lists_and_retrieves(partner, user):
+    client = client_for(partner)
 
     created = client.post("/plain-notes/", {"text": "memo"}, format="json")
 
@@ -155,17 +138,14 @@ def test_a_subclass_without_resource_name_creates_lists_and_retrieves(partner_a,
     assert client.get(f"/plain-notes/{note.pk}/").json() == {"id": note.pk, "text": "memo"}
 
 
-def test_a_subclass_without_resource_name_applies_its_scope_map(partner_a, user):
-    response = partner_a.client(scopes=["notes:retrieve"]).get("/plain-notes/")
+def test_a_subclass_without_resource_name_applies_its_scope_map(partner, user):
+    response = client_for(partner, scopes=["notes:retrieve"]).get("/plain-notes/")
 
-    assert response.status_code == 403
-    assert response["WWW-Authenticate"] == (
-        'Bearer realm="api", error="insufficient_scope", scope="notes:list"'
-    )
+    assert_insufficient_scope(response, "notes:list")
 
 
-def test_a_subclass_without_resource_name_applies_its_permission_classes(partner_a, user):
-    client = partner_a.client()
+def test_a_subclass_without_resource_name_applies_its_permission_classes(partner, user):
+    client = client_for(partner)
     created = client.post("/plain-notes/", {"text": "secret plans"}, format="json")
     assert created.status_code == 201, created.content
 
@@ -175,12 +155,12 @@ def test_a_subclass_without_resource_name_applies_its_permission_classes(partner
 
 
 def test_a_subclass_without_resource_name_records_provenance_and_applies_the_list_scope(
-    partner_a, partner_b, user
+    partner, partner_b, user
 ):
-    created = partner_a.client().post("/plain-notes/", {"text": "memo"}, format="json")
+    created = client_for(partner).post("/plain-notes/", {"text": "memo"}, format="json")
     assert created.status_code == 201, created.content
     note = Note.objects.get()
 
-    assert provenance_of(note).application == partner_a.application
-    assert partner_b.client().get("/plain-notes/").json()["results"] == []
-    assert partner_b.client().get(f"/plain-notes/{note.pk}/").status_code == 404
+    assert provenance_of(note).application == partner
+    assert client_for(partner_b).get("/plain-notes/").json()["results"] == []
+    assert client_for(partner_b).get(f"/plain-notes/{note.pk}/").status_code == 404

@@ -2,10 +2,10 @@
 allowed actions, CRUD on the test resources, object rules, settings read at request time and the
 options that shape routes, read when the URLconf is built.
 
-Provenance and ``OBJECT_VISIBILITY`` are specified in ``test_viewset_provenance.py``, query
-budgets and the index in ``test_viewset_queries.py``, subclasses in ``test_viewset_subclasses.py``,
-the system checks in ``test_viewset_checks.py`` and concurrent writes in real concurrent
-transactions in ``test_viewset_concurrency.py``.
+Provenance and ``OBJECT_VISIBILITY`` are specified in ``test_viewset_provenance.py``, pagination in
+``test_viewset_pagination.py``, query budgets and the index in ``test_viewset_queries.py``,
+subclasses in ``test_viewset_subclasses.py``, the system checks in ``test_viewset_checks.py`` and
+concurrent writes in real concurrent transactions in ``test_viewset_concurrency.py``.
 """
 
 from __future__ import annotations
@@ -19,58 +19,36 @@ from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import ResourceProvenance
-from django_app_delegation.resources import ACTIONS
 from django_app_delegation.urls import DETAIL_ACTIONS
 from django_app_delegation.viewsets import ResourceViewSet
-from tests.testapp.models import Note, Widget
-from tests.viewset_helpers import (
+from tests.doubles import recording_update
+from tests.helpers import (
     NOTE_SCOPES,
     NOTES,
     WIDGET_SCOPES,
     WIDGETS,
-    Partner,
+    assert_insufficient_scope,
+    client_for,
+    create_note,
+    create_widget,
     note_url,
     widget_url,
 )
+from tests.testapp.models import Note, Widget
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def partner(make_application):
-    return Partner.register(make_application, "Partner A", WIDGET_SCOPES + NOTE_SCOPES)
-
-
-@pytest.fixture
-def vocabulary(settings, delegation):
-    """Add scopes to the ``SCOPES`` vocabulary (before registering applications that hold them)."""
-
-    def add(*names):
-        scopes = dict(settings.APP_DELEGATION["SCOPES"])
-        scopes.update({name: name for name in names})
-        delegation(SCOPES=scopes)
-
-    return add
-
-
-@pytest.fixture
 def lamp(partner, user):
     """A widget created through the API by ``partner`` for alice."""
-    response = partner.client().post(WIDGETS, {"name": "Lamp"}, format="json")
-    assert response.status_code == 201, response.content
-    return Widget.objects.get(pk=response.json()["id"])
+    return create_widget(partner, "Lamp")
 
 
 @pytest.fixture
 def memo(partner, user):
     """A note created through the API by ``partner`` for alice."""
-    response = partner.client().post(NOTES, {"text": "memo"}, format="json")
-    assert response.status_code == 201, response.content
-    return Note.objects.get(pk=response.json()["id"])
-
-
-def insufficient_scope(scope):
-    return f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
+    return create_note(partner, "memo")
 
 
 # -- every action needs its scope --------------------------------------------------------------
@@ -84,6 +62,11 @@ WIDGET_ACTIONS = [
     ("partial_update", "patch", True, {"name": "Desk"}, 200, "widgets:update"),
     ("destroy", "delete", True, None, 204, "widgets:delete"),
 ]
+EACH_WIDGET_ACTION = pytest.mark.parametrize(
+    ("action", "method", "detail", "body", "status", "scope"),
+    WIDGET_ACTIONS,
+    ids=[case[0] for case in WIDGET_ACTIONS],
+)
 NOTE_ACTIONS = [
     ("list", "get", False, None, 200, "notes:list"),
     ("retrieve", "get", True, None, 200, "notes:retrieve"),
@@ -97,33 +80,23 @@ def call(client, method, url, body):
     )
 
 
-@pytest.mark.parametrize(
-    ("action", "method", "detail", "body", "status", "scope"),
-    WIDGET_ACTIONS,
-    ids=[case[0] for case in WIDGET_ACTIONS],
-)
+@EACH_WIDGET_ACTION
 def test_widget_action_without_its_scope_is_refused_with_insufficient_scope(
     partner, lamp, action, method, detail, body, status, scope
 ):
-    client = partner.client(scopes=[s for s in WIDGET_SCOPES if s != scope])
+    client = client_for(partner, scopes=[s for s in WIDGET_SCOPES if s != scope])
 
     response = call(client, method, widget_url(lamp) if detail else WIDGETS, body)
 
-    assert response.status_code == 403
-    assert response.json() == {"detail": f"Insufficient permissions. Required scope: {scope}"}
-    assert response["WWW-Authenticate"] == insufficient_scope(scope)
+    assert_insufficient_scope(response, scope)
     assert list(Widget.objects.values_list("name", flat=True)) == ["Lamp"]
 
 
-@pytest.mark.parametrize(
-    ("action", "method", "detail", "body", "status", "scope"),
-    WIDGET_ACTIONS,
-    ids=[case[0] for case in WIDGET_ACTIONS],
-)
+@EACH_WIDGET_ACTION
 def test_widget_action_succeeds_with_only_its_scope(
     partner, lamp, action, method, detail, body, status, scope
 ):
-    client = partner.client(scopes=[scope])
+    client = client_for(partner, scopes=[scope])
 
     response = call(client, method, widget_url(lamp) if detail else WIDGETS, body)
 
@@ -137,33 +110,30 @@ def test_widget_action_succeeds_with_only_its_scope(
 )
 def test_note_action_needs_its_scope(partner, memo, action, method, detail, body, status, scope):
     url = note_url(memo) if detail else NOTES
-    without = partner.client(scopes=[s for s in NOTE_SCOPES if s != scope])
-    only = partner.client(scopes=[scope])
+    without = client_for(partner, scopes=[s for s in NOTE_SCOPES if s != scope])
+    only = client_for(partner, scopes=[scope])
 
     refused = call(without, method, url, body)
     allowed = call(only, method, url, body)
 
-    assert refused.status_code == 403
-    assert refused["WWW-Authenticate"] == insufficient_scope(scope)
+    assert_insufficient_scope(refused, scope)
     assert allowed.status_code == status, allowed.content
 
 
 def test_scope_is_checked_before_the_object_is_looked_up(partner, user):
-    client = partner.client(scopes=["widgets:list"])
+    client = client_for(partner, scopes=["widgets:list"])
 
     response = client.get(widget_url(uuid.uuid4()))
 
-    assert response.status_code == 403
-    assert response["WWW-Authenticate"] == insufficient_scope("widgets:retrieve")
+    assert_insufficient_scope(response, "widgets:retrieve")
 
 
 def test_scopes_of_another_resource_do_not_open_this_one(partner, user):
-    client = partner.client(scopes=NOTE_SCOPES)
+    client = client_for(partner, scopes=NOTE_SCOPES)
 
     response = client.get(WIDGETS)
 
-    assert response.status_code == 403
-    assert response["WWW-Authenticate"] == insufficient_scope("widgets:list")
+    assert_insufficient_scope(response, "widgets:list")
 
 
 def test_action_scopes_option_overrides_the_scope_an_action_needs(
@@ -171,20 +141,17 @@ def test_action_scopes_option_overrides_the_scope_an_action_needs(
 ):
     vocabulary("widgets:read")
     resource_options("widgets", ACTION_SCOPES={"list": "widgets:read", "retrieve": "widgets:read"})
-    partner = Partner.register(make_application, "Reader", [*WIDGET_SCOPES, "widgets:read"])
+    reader = make_application(name="Reader", scopes=[*WIDGET_SCOPES, "widgets:read"])
 
-    with_default_scope = partner.client(scopes=["widgets:list", "widgets:retrieve"])
-    with_override = partner.client(scopes=["widgets:read"])
+    with_default_scope = client_for(reader, scopes=["widgets:list", "widgets:retrieve"])
+    with_override = client_for(reader, scopes=["widgets:read"])
 
-    refused = with_default_scope.get(WIDGETS)
-    assert refused.status_code == 403
-    assert refused["WWW-Authenticate"] == insufficient_scope("widgets:read")
+    assert_insufficient_scope(with_default_scope.get(WIDGETS), "widgets:read")
     assert with_override.get(WIDGETS).status_code == 200
     assert with_override.get(widget_url(uuid.uuid4())).status_code == 404
     # Actions the override leaves out keep their default scope.
     created = with_override.post(WIDGETS, {"name": "Desk"}, format="json")
-    assert created.status_code == 403
-    assert created["WWW-Authenticate"] == insufficient_scope("widgets:create")
+    assert_insufficient_scope(created, "widgets:create")
 
 
 def test_actions_need_credentials(user):
@@ -208,13 +175,14 @@ def test_a_bearer_token_that_is_not_one_of_ours_is_401(user):
 # -- actions a resource does not allow ---------------------------------------------------------
 
 DISALLOWED_NOTE_ACTIONS = [("put", {"text": "x"}), ("patch", {"text": "x"}), ("delete", None)]
-
-
-@pytest.mark.parametrize(
+EACH_DISALLOWED_NOTE_ACTION = pytest.mark.parametrize(
     ("method", "body"), DISALLOWED_NOTE_ACTIONS, ids=["put", "patch", "delete"]
 )
+
+
+@EACH_DISALLOWED_NOTE_ACTION
 def test_actions_outside_actions_answer_405_once_authenticated(partner, memo, method, body):
-    client = partner.client()
+    client = client_for(partner)
 
     response = call(client, method, note_url(memo), body)
 
@@ -225,20 +193,16 @@ def test_actions_outside_actions_answer_405_once_authenticated(partner, memo, me
     assert Note.objects.get().text == "memo"
 
 
-@pytest.mark.parametrize(
-    ("method", "body"), DISALLOWED_NOTE_ACTIONS, ids=["put", "patch", "delete"]
-)
+@EACH_DISALLOWED_NOTE_ACTION
 def test_actions_outside_actions_answer_405_whatever_the_scopes(partner, memo, method, body):
-    client = partner.client(scopes=["notes:list"])
+    client = client_for(partner, scopes=["notes:list"])
 
     response = call(client, method, note_url(memo), body)
 
     assert response.status_code == 405
 
 
-@pytest.mark.parametrize(
-    ("method", "body"), DISALLOWED_NOTE_ACTIONS, ids=["put", "patch", "delete"]
-)
+@EACH_DISALLOWED_NOTE_ACTION
 def test_actions_outside_actions_answer_401_without_credentials(memo, method, body):
     response = call(APIClient(), method, note_url(memo), body)
 
@@ -247,18 +211,39 @@ def test_actions_outside_actions_answer_401_without_credentials(memo, method, bo
     assert Note.objects.get().text == "memo"
 
 
-def test_allow_header_advertises_options_only_when_options_is_served(partner, user):
-    response = partner.client().options(WIDGETS)
+def test_options_is_neither_served_nor_advertised(partner, user):
+    """DRF's "metadata" action is not routed (La Suite Meet answers 403 "Required scope: None")."""
+    response = client_for(partner).options(WIDGETS)
 
+    assert response.status_code == 405
+    assert response.json() == {"detail": 'Method "OPTIONS" not allowed.'}
     allow = [method.strip() for method in response["Allow"].split(",")]
-    assert ("OPTIONS" in allow) == (response.status_code != 405), (response.status_code, allow)
+    assert "OPTIONS" not in allow
+
+
+def test_options_without_credentials_is_401(user):
+    response = APIClient().options(WIDGETS)
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+@pytest.mark.parametrize(("method", "detail"), [("put", False), ("delete", False), ("post", True)])
+def test_a_method_no_action_takes_on_a_route_answers_405(partner, lamp, method, detail):
+    url = widget_url(lamp) if detail else WIDGETS
+
+    response = getattr(client_for(partner), method)(url, {}, format="json")
+
+    assert response.status_code == 405
+    assert response.json() == {"detail": f'Method "{method.upper()}" not allowed.'}
+    assert list(Widget.objects.values_list("name", flat=True)) == ["Lamp"]
 
 
 # -- CRUD on the widgets (custom hooks) --------------------------------------------------------
 
 
 def test_create_answers_201_with_the_serialized_object_and_runs_the_create_hook(partner, user):
-    response = partner.client().post(WIDGETS, {"name": "Lamp"}, format="json")
+    response = client_for(partner).post(WIDGETS, {"name": "Lamp"}, format="json")
 
     assert response.status_code == 201
     widget = Widget.objects.get()
@@ -267,7 +252,7 @@ def test_create_answers_201_with_the_serialized_object_and_runs_the_create_hook(
 
 
 def test_create_with_invalid_data_answers_400_and_creates_nothing(partner, user):
-    response = partner.client().post(WIDGETS, {}, format="json")
+    response = client_for(partner).post(WIDGETS, {}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"name": ["This field is required."]}
@@ -275,7 +260,7 @@ def test_create_with_invalid_data_answers_400_and_creates_nothing(partner, user)
 
 
 def test_list_answers_the_callers_widgets_ordered_by_the_model(partner, user):
-    client = partner.client()
+    client = client_for(partner)
     ids = {
         name: client.post(WIDGETS, {"name": name}, format="json").json()["id"]
         for name in ("Lamp", "Chair", "Desk")
@@ -292,14 +277,14 @@ def test_list_answers_the_callers_widgets_ordered_by_the_model(partner, user):
 
 
 def test_retrieve_answers_the_widget(partner, lamp):
-    response = partner.client().get(widget_url(lamp))
+    response = client_for(partner).get(widget_url(lamp))
 
     assert response.status_code == 200
     assert response.json() == {"id": str(lamp.pk), "name": "Lamp"}
 
 
 def test_update_replaces_the_widget(partner, lamp):
-    response = partner.client().put(widget_url(lamp), {"name": "Desk lamp"}, format="json")
+    response = client_for(partner).put(widget_url(lamp), {"name": "Desk lamp"}, format="json")
 
     assert response.status_code == 200
     assert response.json() == {"id": str(lamp.pk), "name": "Desk lamp"}
@@ -308,7 +293,7 @@ def test_update_replaces_the_widget(partner, lamp):
 
 
 def test_update_validates_like_create(partner, lamp):
-    response = partner.client().put(widget_url(lamp), {}, format="json")
+    response = client_for(partner).put(widget_url(lamp), {}, format="json")
 
     assert response.status_code == 400
     assert response.json() == {"name": ["This field is required."]}
@@ -317,7 +302,7 @@ def test_update_validates_like_create(partner, lamp):
 
 
 def test_partial_update_changes_the_fields_sent(partner, lamp):
-    response = partner.client().patch(widget_url(lamp), {"name": "Floor lamp"}, format="json")
+    response = client_for(partner).patch(widget_url(lamp), {"name": "Floor lamp"}, format="json")
 
     assert response.status_code == 200
     assert response.json() == {"id": str(lamp.pk), "name": "Floor lamp"}
@@ -326,7 +311,7 @@ def test_partial_update_changes_the_fields_sent(partner, lamp):
 
 
 def test_destroy_answers_204_and_deletes_the_widget(partner, lamp):
-    response = partner.client().delete(widget_url(lamp))
+    response = client_for(partner).delete(widget_url(lamp))
 
     assert response.status_code == 204
     assert response.content == b""
@@ -334,11 +319,36 @@ def test_destroy_answers_204_and_deletes_the_widget(partner, lamp):
 
 
 def test_a_deleted_widget_is_gone_for_its_creator(partner, lamp):
-    client = partner.client()
+    client = client_for(partner)
     client.delete(widget_url(lamp))
 
     assert client.get(widget_url(lamp)).status_code == 404
     assert client.get(WIDGETS).json()["results"] == []
+
+
+# -- update and destroy hooks ------------------------------------------------------------------
+
+
+def test_perform_update_hook_saves_the_change(partner, lamp, resource_options):
+    updates = []
+    resource_options("widgets", PERFORM_UPDATE=recording_update(updates))
+
+    response = client_for(partner).patch(widget_url(lamp), {"name": "Desk lamp"}, format="json")
+
+    assert response.status_code == 200
+    assert Widget.objects.get().name == "Desk lamp"
+    assert updates == [("widgets", "alice@example.com", "Desk lamp")]
+
+
+def test_perform_destroy_hook_can_refuse_and_nothing_is_deleted(partner, lamp, resource_options):
+    resource_options("widgets", PERFORM_DESTROY="tests.doubles.refuse_destroy")
+
+    response = client_for(partner).delete(widget_url(lamp))
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "This widget must be kept."}
+    assert Widget.objects.count() == 1
+    assert ResourceProvenance.objects.count() == 1  # Rolled back with the refusal.
 
 
 # -- an object deleted by a concurrent request -------------------------------------------------
@@ -362,16 +372,6 @@ class DeleteAfterLookup:
         return result
 
 
-@pytest.fixture
-def editor(make_application, user, vocabulary, resource_options, rebuild_urls):
-    """A client for alice allowed every action on widgets and on notes (which allow them all)."""
-    vocabulary("notes:update", "notes:delete")
-    resource_options("notes", ACTIONS=list(ACTIONS))
-    rebuild_urls()
-    scopes = [*WIDGET_SCOPES, *NOTE_SCOPES, "notes:update", "notes:delete"]
-    return Partner.register(make_application, "Editor", scopes).client()
-
-
 @pytest.mark.parametrize(
     ("model", "url", "body"),
     [(Widget, WIDGETS, {"name": "Desk"}), (Note, NOTES, {"text": "final"})],
@@ -379,9 +379,10 @@ def editor(make_application, user, vocabulary, resource_options, rebuild_urls):
 )
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_an_object_deleted_between_lookup_and_write_is_404_and_not_written_back(
-    editor, model, url, body, method
+    editor, user, model, url, body, method
 ):
-    pk = editor.post(url, body, format="json").json()["id"]
+    client = client_for(editor)
+    pk = client.post(url, body, format="json").json()["id"]
     data = {} if method == "delete" else {"data": body}
     concurrent_delete = DeleteAfterLookup(model, pk)
 
@@ -389,7 +390,7 @@ def test_an_object_deleted_between_lookup_and_write_is_404_and_not_written_back(
         CaptureQueriesContext(connection) as queries,
         connection.execute_wrapper(concurrent_delete),
     ):
-        response = getattr(editor, method)(f"{url}{pk}/", format="json", **data)
+        response = getattr(client, method)(f"{url}{pk}/", format="json", **data)
 
     assert concurrent_delete.done
     assert response.status_code == 404, response.content
@@ -410,13 +411,10 @@ def test_locking_an_object_outside_a_transaction_does_nothing(lamp, django_asser
 # -- object-level rules ------------------------------------------------------------------------
 
 
-def test_a_widget_the_user_is_not_a_member_of_is_403_on_every_detail_action(
-    partner, user, django_user_model
-):
-    django_user_model.objects.create_user(username="bob", email="bob@example.com", password="x")
-    created = partner.client("bob@example.com").post(WIDGETS, {"name": "Bob's"}, format="json")
+def test_a_widget_the_user_is_not_a_member_of_is_403_on_every_detail_action(partner, user, bob):
+    created = client_for(partner, "bob@example.com").post(WIDGETS, {"name": "Bob's"}, format="json")
     url = widget_url(created.json()["id"])
-    client = partner.client()  # alice, through the application that created bob's widget
+    client = client_for(partner)  # alice, through the application that created bob's widget
 
     responses = [
         client.get(url),
@@ -431,8 +429,9 @@ def test_a_widget_the_user_is_not_a_member_of_is_403_on_every_detail_action(
     assert client.get(WIDGETS).json()["results"] == []
 
 
-def test_an_unknown_widget_id_is_404(partner, user):
-    response = partner.client().get(widget_url(uuid.uuid4()))
+@pytest.mark.parametrize("method", ["get", "patch", "delete"])
+def test_an_unknown_widget_id_is_404(partner, user, method):
+    response = getattr(client_for(partner), method)(widget_url(uuid.uuid4()), format="json")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "No Widget matches the given query."}
@@ -440,15 +439,17 @@ def test_an_unknown_widget_id_is_404(partner, user):
 
 @pytest.mark.parametrize("lookup", ["not-a-uuid", "123", "%20"])
 def test_a_lookup_that_is_not_a_uuid_is_404(partner, user, lookup):
-    client = partner.client()
+    client = client_for(partner)
 
-    assert client.get(f"{WIDGETS}{lookup}/").status_code == 404
+    response = client.get(f"{WIDGETS}{lookup}/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found."}
     assert client.patch(f"{WIDGETS}{lookup}/", {"name": "x"}, format="json").status_code == 404
     assert client.delete(f"{WIDGETS}{lookup}/").status_code == 404
 
 
 def test_integer_keyed_notes_are_retrieved_by_their_id(partner, memo):
-    response = partner.client().get(note_url(memo))
+    response = client_for(partner).get(note_url(memo))
 
     assert response.status_code == 200
     assert response.json() == {"id": memo.pk, "text": "memo"}
@@ -456,7 +457,7 @@ def test_integer_keyed_notes_are_retrieved_by_their_id(partner, memo):
 
 @pytest.mark.parametrize("lookup", ["abc", "1.5", "999999"])
 def test_a_note_lookup_that_matches_nothing_is_404(partner, memo, lookup):
-    response = partner.client().get(f"{NOTES}{lookup}/")
+    response = client_for(partner).get(f"{NOTES}{lookup}/")
 
     assert response.status_code == 404
 
@@ -465,10 +466,10 @@ def test_a_note_lookup_that_matches_nothing_is_404(partner, memo, lookup):
 
 
 def test_serializer_class_is_read_at_request_time(partner, memo, resource_options):
-    client = partner.client()
+    client = client_for(partner)
     assert client.get(note_url(memo)).json() == {"id": memo.pk, "text": "memo"}
 
-    resource_options("notes", SERIALIZER_CLASS="tests.viewset_helpers.NoteWithLengthSerializer")
+    resource_options("notes", SERIALIZER_CLASS="tests.doubles.NoteWithLengthSerializer")
 
     assert client.get(note_url(memo)).json() == {"id": memo.pk, "text": "memo", "length": 4}
     created = client.post(NOTES, {"text": "hello"}, format="json")
@@ -476,13 +477,10 @@ def test_serializer_class_is_read_at_request_time(partner, memo, resource_option
     assert created.json() == {"id": created.json()["id"], "text": "hello", "length": 5}
 
 
-def test_permission_classes_are_read_at_request_time(
-    partner, user, django_user_model, resource_options
-):
-    django_user_model.objects.create_user(username="bob", email="bob@example.com", password="x")
-    created = partner.client("bob@example.com").post(WIDGETS, {"name": "Bob's"}, format="json")
+def test_permission_classes_are_read_at_request_time(partner, user, bob, resource_options):
+    created = client_for(partner, "bob@example.com").post(WIDGETS, {"name": "Bob's"}, format="json")
     url = widget_url(created.json()["id"])
-    client = partner.client()
+    client = client_for(partner)
     assert client.get(url).status_code == 403
 
     resource_options("widgets", PERMISSION_CLASSES=[])
@@ -490,41 +488,13 @@ def test_permission_classes_are_read_at_request_time(
     assert client.get(url).status_code == 200
 
 
-def test_pagination_class_is_read_at_request_time(partner, memo, delegation):
-    client = partner.client()
-    client.post(NOTES, {"text": "second"}, format="json")
-    assert [note["text"] for note in client.get(NOTES).json()["results"]] == ["memo", "second"]
-
-    delegation(RESOURCE_PAGINATION_CLASS="rest_framework.pagination.LimitOffsetPagination")
-
-    body = client.get(f"{NOTES}?limit=1").json()
-    assert body["count"] == 2
-    assert [note["text"] for note in body["results"]] == ["memo"]
-    assert body["next"].endswith("/external-api/v1.0/notes/?limit=1&offset=1")
-
-
 # -- options that shape routes are read when the URLconf is built ------------------------------
 
 
-def test_actions_removed_answer_405_once_the_urls_are_rebuilt(
+def test_actions_removed_answer_405_listing_the_allowed_methods_once_the_urls_are_rebuilt(
     partner, lamp, resource_options, rebuild_urls
 ):
-    client = partner.client()
-
-    resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
-    rebuild_urls()
-
-    response = client.delete(widget_url(lamp))
-    assert response.status_code == 405
-    assert Widget.objects.filter(pk=lamp.pk).exists()
-    assert client.patch(widget_url(lamp), {"name": "x"}, format="json").status_code == 405
-    assert client.get(widget_url(lamp)).status_code == 200
-
-
-def test_405_allow_header_lists_the_methods_of_the_allowed_actions(
-    partner, lamp, resource_options, rebuild_urls
-):
-    client = partner.client()
+    client = client_for(partner)
 
     resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
     rebuild_urls()
@@ -532,14 +502,16 @@ def test_405_allow_header_lists_the_methods_of_the_allowed_actions(
     response = client.delete(widget_url(lamp))
     assert response.status_code == 405
     assert response["Allow"] == "GET, HEAD"
+    assert Widget.objects.filter(pk=lamp.pk).exists()
+    assert client.patch(widget_url(lamp), {"name": "x"}, format="json").status_code == 405
+    assert client.get(widget_url(lamp)).status_code == 200
 
 
 def test_actions_added_are_served_once_the_urls_are_rebuilt(
     make_application, user, vocabulary, resource_options, rebuild_urls
 ):
     vocabulary("notes:update")
-    partner = Partner.register(make_application, "Editor", [*NOTE_SCOPES, "notes:update"])
-    client = partner.client()
+    client = client_for(make_application(name="Editor", scopes=[*NOTE_SCOPES, "notes:update"]))
     note_id = client.post(NOTES, {"text": "draft"}, format="json").json()["id"]
 
     resource_options("notes", ACTIONS=["list", "retrieve", "create", "update", "partial_update"])
@@ -558,7 +530,7 @@ def test_lookup_field_is_matched_by_the_detail_route_once_the_urls_are_rebuilt(
     resource_options("notes", LOOKUP_FIELD="text")
     rebuild_urls()
 
-    response = partner.client().get(f"{NOTES}memo/")
+    response = client_for(partner).get(f"{NOTES}memo/")
 
     assert response.status_code == 200
     assert response.json() == {"id": memo.pk, "text": "memo"}
@@ -583,6 +555,12 @@ def test_each_resource_is_served_by_its_own_viewset_routing_only_its_actions():
     assert routed_actions(widget_url(uuid.uuid4())) == DETAIL_ACTIONS
 
 
+def test_detail_routes_name_the_primary_key_id():
+    match = resolve(widget_url("00000000-0000-0000-0000-000000000000"))
+
+    assert match.kwargs == {"id": "00000000-0000-0000-0000-000000000000"}
+
+
 def test_a_route_without_any_allowed_action_is_left_out(resource_options, rebuild_urls):
     resource_options("notes", ACTIONS=["list"])
     rebuild_urls()
@@ -595,7 +573,7 @@ def test_a_route_without_any_allowed_action_is_left_out(resource_options, rebuil
 def test_an_action_removed_without_rebuilding_the_urls_is_refused_by_its_missing_scope(
     partner, lamp, resource_options
 ):
-    client = partner.client()
+    client = client_for(partner)
 
     resource_options("widgets", ACTIONS=["list", "retrieve", "create"])
 

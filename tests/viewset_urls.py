@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from django_app_delegation.urls import DETAIL_ACTIONS, LIST_ACTIONS, resource_urlpatterns
-from tests.viewset_helpers import (
+from tests.testapp.views import (
     CountedNoteViewSet,
     GadgetViewSet,
     PlainNoteViewSet,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from rest_framework.test import APIClient
@@ -93,46 +92,32 @@ def application(make_application) -> Application:
 
 
 @pytest.fixture
-def request_token(api_client) -> Callable[..., Any]:
-    """POST a token request with body credentials (JSON, or ``format="form"``)."""
+def request_token() -> Callable[..., Any]:
+    """POST a JSON token request of ``application`` (which carries ``.secret``) for ``scope``; a
+    new client per request, so threads may share the fixture."""
 
-    def post(application: Application, scope: str = "alice@example.com", **overrides: Any):
+    def post(application: Application, scope: str = "alice@example.com") -> Any:
         body = {
             "grant_type": "client_credentials",
             "client_id": application.client_id,
             "client_secret": application.secret,
             "scope": scope,
         }
-        fmt = overrides.pop("format", "json")
-        body.update(overrides)
-        body = {k: v for k, v in body.items() if v is not None}
-        if fmt == "form":
-            return api_client.post(
-                TOKEN_URL, urlencode(body), content_type="application/x-www-form-urlencoded"
-            )
-        return api_client.post(TOKEN_URL, body, format=fmt)
+        return APIClient().post(TOKEN_URL, body, format="json")
 
     return post
 
 
 @pytest.fixture
-def get_token(request_token) -> Callable[..., str]:
-    def get(application: Application, email: str = "alice@example.com") -> str:
-        response = request_token(application, email)
-        assert response.status_code == 200, response.content
-        return response.json()["access_token"]
-
-    return get
-
-
-@pytest.fixture
-def client_for(make_application, get_token) -> Callable[..., APIClient]:
+def client_for(make_application, request_token) -> Callable[..., APIClient]:
     """An API client acting for ``user`` through a fresh application with ``scopes``."""
 
     def make(user: User, scopes: list[str] | None = None) -> APIClient:
         application = make_application(name=f"App {uuid.uuid4().hex[:8]}", scopes=scopes)
+        response = request_token(application, user.email)
+        assert response.status_code == 200, response.content
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {get_token(application, user.email)}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
         return client
 
     return make

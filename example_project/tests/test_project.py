@@ -60,10 +60,6 @@ def test_schema_documents_url_and_telephony_as_optional_output(client, db):
     assert set(room["required"]) == {"id", "name", "slug"}
 
 
-def test_schema_validates_without_warnings(db, tmp_path):
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
-
-
 @pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
 def test_documentation_pages_need_no_internet(client, db, page):
     response = client.get(page)

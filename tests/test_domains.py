@@ -1,4 +1,5 @@
-"""The e-mail a token acts for: one spelling per mailbox, and decisions made on the user found.
+"""E-mail domains (``django_app_delegation.domains``): one spelling per mailbox, and the token
+endpoint's decisions made on the domain of the user found.
 
 Databases compare e-mails their own way: PostgreSQL's ``UPPER()`` turns a dotless i into ``I``,
 MariaDB's default collation (``utf8mb4_general_ci``) ignores accents. The token endpoint must
@@ -7,59 +8,18 @@ never act for a user of another domain than the one asked for, whatever the data
 
 from __future__ import annotations
 
-import jwt
 import pytest
 from django.db import connection
 from django.db.models import Q
 
 from django_app_delegation.domains import email_domain, email_lookup_forms, normalize_email
-from tests.conftest import TOKEN_URL
+from tests.doubles import recording_can_delegate
+from tests.helpers import request_token, subject
 
 DOMAIN_REFUSED = {
     "error": "invalid_scope",
     "error_description": "This application is not authorized for this email domain.",
 }
-
-
-def subject(response, settings):
-    conf = settings.APP_DELEGATION
-    claims = jwt.decode(
-        response.json()["access_token"],
-        conf["SIGNING_KEY"],
-        algorithms=["HS256"],
-        issuer=conf["ISSUER"],
-        audience=conf["AUDIENCE"],
-    )
-    return claims["sub"]
-
-
-@pytest.fixture
-def ask(api_client):
-    """Request a token acting as ``email`` for ``application`` (which carries ``.secret``)."""
-
-    def post(application, email):
-        return api_client.post(
-            TOKEN_URL,
-            {
-                "grant_type": "client_credentials",
-                "client_id": application.client_id,
-                "client_secret": application.secret,
-                "scope": email,
-            },
-            format="json",
-        )
-
-    return post
-
-
-@pytest.fixture
-def app_for(make_application):
-    def make(*domains):
-        application, secret = make_application(domains=domains)
-        application.secret = secret
-        return application
-
-    return make
 
 
 def database_folds(django_user_model, requested):
@@ -84,15 +44,15 @@ LOOKALIKES = [
 
 @pytest.mark.parametrize(("allowed", "victim_email", "requested", "folding"), LOOKALIKES)
 def test_lookalike_domain_never_reaches_its_ascii_twin(
-    app_for, ask, django_user_model, allowed, victim_email, requested, folding
+    make_application, django_user_model, allowed, victim_email, requested, folding
 ):
     victim = django_user_model.objects.create_user(username="victim", email=victim_email)
-    application = app_for(allowed)
+    application = make_application(domains=[allowed])
     folds = database_folds(django_user_model, requested)
     # The test exercises the fold wherever the database is known to make it.
     assert folds == (connection.vendor in folding)
 
-    response = ask(application, requested)
+    response = request_token(application, requested)
 
     if folds:
         assert response.status_code == 403, response.content
@@ -106,13 +66,13 @@ def test_lookalike_domain_never_reaches_its_ascii_twin(
 
 @pytest.mark.parametrize(("allowed", "victim_email", "requested", "folding"), LOOKALIKES)
 def test_lookalike_domain_provisions_nobody_in_place_of_its_ascii_twin(
-    app_for, ask, delegation, django_user_model, settings, allowed, victim_email, requested, folding
+    make_application, delegation, django_user_model, allowed, victim_email, requested, folding
 ):
     delegation(ALLOW_USER_CREATION=True)
     victim = django_user_model.objects.create_user(username="victim", email=victim_email)
-    application = app_for(allowed)
+    application = make_application(domains=[allowed])
 
-    response = ask(application, requested)
+    response = request_token(application, requested)
 
     if connection.vendor in folding:
         assert response.status_code == 403, response.content
@@ -122,63 +82,46 @@ def test_lookalike_domain_provisions_nobody_in_place_of_its_ascii_twin(
         # Another domain, another mailbox: its own new account, never the victim's.
         assert response.status_code == 200, response.content
         created = django_user_model.objects.exclude(pk=victim.pk).get()
-        assert subject(response, settings) == str(created.pk)
+        assert subject(response) == str(created.pk)
         assert email_domain(created.email) == email_domain(requested)
 
 
 def test_hook_returning_a_user_of_another_domain_is_refused(
-    app_for, ask, delegation, django_user_model, monkeypatch
+    make_application, delegation, django_user_model
 ):
     other = django_user_model.objects.create_user(username="other", email="ceo@bank.example")
-    monkeypatch.setattr(
-        "tests.test_delegated_user_email.lookalike_hook", lambda **kwargs: other, raising=False
-    )
-    delegation(GET_DELEGATED_USER="tests.test_delegated_user_email.lookalike_hook")
-    application = app_for("example.com")
+    delegation(GET_DELEGATED_USER=lambda **kwargs: other)
+    application = make_application(domains=["example.com"])
 
-    response = ask(application, "alice@example.com")
+    response = request_token(application, "alice@example.com")
 
     assert response.status_code == 403
     assert response.json() == DOMAIN_REFUSED
 
 
 def test_hook_returning_a_user_without_email_is_refused(
-    app_for, ask, delegation, django_user_model, monkeypatch
+    make_application, delegation, django_user_model
 ):
     nobody = django_user_model.objects.create_user(username="nobody", email="")
-    monkeypatch.setattr(
-        "tests.test_delegated_user_email.lookalike_hook", lambda **kwargs: nobody, raising=False
-    )
-    delegation(GET_DELEGATED_USER="tests.test_delegated_user_email.lookalike_hook")
+    delegation(GET_DELEGATED_USER=lambda **kwargs: nobody)
 
-    response = ask(app_for("example.com"), "alice@example.com")
+    response = request_token(make_application(domains=["example.com"]), "alice@example.com")
 
     assert response.status_code == 403
     assert response.json() == DOMAIN_REFUSED
 
 
 def test_user_found_under_another_address_of_the_domain_must_pass_can_delegate_itself(
-    app_for, ask, delegation, django_user_model, monkeypatch
+    make_application, delegation, django_user_model
 ):
     jose = django_user_model.objects.create_user(username="jose", email="jose@example.com")
     decided = []
-
-    def can_delegate(*, email, **kwargs):
-        decided.append(email)
-        return email != "jose@example.com"
-
-    monkeypatch.setattr(
-        "tests.test_delegated_user_email.lookalike_hook", lambda **kwargs: jose, raising=False
-    )
-    monkeypatch.setattr(
-        "tests.test_delegated_user_email.can_delegate_hook", can_delegate, raising=False
-    )
     delegation(
-        GET_DELEGATED_USER="tests.test_delegated_user_email.lookalike_hook",
-        CAN_DELEGATE="tests.test_delegated_user_email.can_delegate_hook",
+        GET_DELEGATED_USER=lambda **kwargs: jose,
+        CAN_DELEGATE=recording_can_delegate(decided, refused={"jose@example.com"}),
     )
 
-    response = ask(app_for("example.com"), "j.ose@example.com")
+    response = request_token(make_application(domains=["example.com"]), "j.ose@example.com")
 
     assert response.status_code == 403
     assert response.json() == DOMAIN_REFUSED
@@ -186,24 +129,16 @@ def test_user_found_under_another_address_of_the_domain_must_pass_can_delegate_i
 
 
 def test_same_address_in_another_case_is_issued_without_a_second_decision(
-    app_for, ask, delegation, django_user_model, settings, monkeypatch
+    make_application, delegation, django_user_model
 ):
     alice = django_user_model.objects.create_user(username="alice", email="Alice@Example.com")
     decided = []
+    delegation(CAN_DELEGATE=recording_can_delegate(decided))
 
-    def can_delegate(*, email, **kwargs):
-        decided.append(email)
-        return True
-
-    monkeypatch.setattr(
-        "tests.test_delegated_user_email.can_delegate_hook", can_delegate, raising=False
-    )
-    delegation(CAN_DELEGATE="tests.test_delegated_user_email.can_delegate_hook")
-
-    response = ask(app_for("example.com"), "alice@EXAMPLE.com")
+    response = request_token(make_application(domains=["example.com"]), "alice@EXAMPLE.com")
 
     assert response.status_code == 200, response.content
-    assert subject(response, settings) == str(alice.pk)
+    assert subject(response) == str(alice.pk)
     assert decided == ["alice@example.com"]
 
 
@@ -253,34 +188,36 @@ def test_lookup_forms_cover_the_unicode_and_ascii_domain():
     ],
 )
 def test_spellings_of_one_mailbox_provision_one_account(
-    app_for, ask, delegation, django_user_model, settings, first, second
+    make_application, delegation, django_user_model, first, second
 ):
     delegation(ALLOW_USER_CREATION=True)
-    application = app_for("allowed.com", "évil.com")
+    application = make_application(domains=["allowed.com", "évil.com"])
 
-    responses = [ask(application, first), ask(application, second)]
+    responses = [request_token(application, first), request_token(application, second)]
 
     assert [response.status_code for response in responses] == [200, 200]
     user = django_user_model.objects.get()
-    assert {subject(response, settings) for response in responses} == {str(user.pk)}
+    assert {subject(response) for response in responses} == {str(user.pk)}
     assert user.email == normalize_email(first)
 
 
 def test_account_stored_with_an_ascii_domain_is_found_by_its_unicode_spelling(
-    app_for, ask, django_user_model, settings
+    make_application, django_user_model
 ):
     zoe = django_user_model.objects.create_user(username="zoe", email="zoe@xn--vil-9la.com")
 
-    response = ask(app_for("évil.com"), "zoe@évil.com")
+    response = request_token(make_application(domains=["évil.com"]), "zoe@évil.com")
 
     assert response.status_code == 200, response.content
-    assert subject(response, settings) == str(zoe.pk)
+    assert subject(response) == str(zoe.pk)
 
 
-def test_full_width_at_sign_cannot_smuggle_another_domain(app_for, ask, django_user_model):
+def test_full_width_at_sign_cannot_smuggle_another_domain(make_application, django_user_model):
     django_user_model.objects.create_user(username="victim", email="victim@evil.com")
 
-    response = ask(app_for("allowed.com"), "victim＠evil.com@allowed.com")
+    response = request_token(
+        make_application(domains=["allowed.com"]), "victim＠evil.com@allowed.com"
+    )
 
     # NFKC turns the full-width sign into "@": the address is refused as malformed.
     assert response.status_code == 400
