@@ -49,6 +49,23 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
     def active(self) -> ApplicationQuerySet:
         return self.filter(is_active=True)
 
+    def set_active(self, active: bool) -> list[Application]:
+        """(De)activate the applications not already so, in one UPDATE; return those changed.
+
+        Deactivation takes effect at once: the token endpoint refuses the application and its
+        tokens stop authenticating, whatever their expiry.
+        """
+        changed = list(self.exclude(is_active=active).order_by())
+        if changed:
+            now = timezone.now()
+            self.model._default_manager.filter(pk__in=[app.pk for app in changed]).update(
+                is_active=active, updated_at=now
+            )
+            for application in changed:
+                application.is_active = active
+                application.updated_at = now
+        return changed
+
 
 class ApplicationManager(models.Manager.from_queryset(ApplicationQuerySet)):  # type: ignore[misc]
     def create_application(
