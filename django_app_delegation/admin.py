@@ -170,6 +170,9 @@ class ApplicationAdmin(admin.ModelAdmin):
     exclude = (SECRET_FIELD,)
     actions = ["regenerate_secret", "deactivate_applications", "reactivate_applications"]
 
+    class Media:
+        css = {"all": ["django_app_delegation/admin.css"]}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Adding creates a secret and shows it, which takes the change permission.
         return super().has_add_permission(request) and self.has_change_permission(request)

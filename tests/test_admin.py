@@ -752,3 +752,8 @@ def test_changelist_searches_by_client_id(admin_client, make_application):
     wanted, _ = make_application(name="Wanted")
     make_application(name="Other")
     assert listed(admin_client, q=wanted.client_id) == ["Wanted"]
+
+
+def test_list_and_forms_load_the_layout_stylesheet(admin_client, application):
+    for url in (CHANGELIST_URL, ADD_URL, change_url(application)):
+        assert "django_app_delegation/admin.css" in admin_client.get(url).content.decode()
