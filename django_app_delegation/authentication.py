@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models, router
 from django.db.models.query import ModelIterable
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -169,6 +170,11 @@ def _load_user_with_application(users: Any, pk: Any, client_id: str) -> Any:
 _APPLICATION_FIELDS = ("id", "is_active", "scopes", "client_id")
 
 
+def _format(description: Any, params: dict[str, Any]) -> str:
+    """``description`` as text in the active language, formatted with ``params`` if any."""
+    return str(description) % params if params else str(description)
+
+
 def _column(meta: Any, name: str) -> str:
     column = meta.get_field(name).column
     assert isinstance(column, str)
@@ -200,7 +206,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         except (jwt.InvalidIssuerError, jwt.InvalidAudienceError):
             self.fail(request, _("Invalid token."))
         except jwt.MissingRequiredClaimError as exc:
-            self.fail(request, _("Invalid token claims: missing %(claim)s.") % {"claim": exc.claim})
+            self.fail(request, _("Invalid token claims: missing %(claim)s."), claim=exc.claim)
         except WrongTokenType:
             self.fail(request, _("Invalid token type."))
         except jwt.ImmatureSignatureError:
@@ -291,18 +297,27 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         if not application["is_active"]:
             self.fail(request, _("Application is disabled."))
 
-    def fail(self, request: Request, description: Any) -> NoReturn:
-        """Raise 401 ``invalid_token`` with ``description``, remembered for the challenge."""
-        description = str(description)
-        logger.warning("Delegated token rejected: %s", description)
-        request._delegation_auth_error = description  # type: ignore[attr-defined]
-        raise InvalidToken(description)
+    def fail(self, request: Request, description: Any, **params: Any) -> NoReturn:
+        """Raise 401 ``invalid_token`` with ``description`` (``% params`` when given).
+
+        The response body says it in the request's language; the challenge and the log say it in
+        English, as RFC 6750 §3 allows ASCII only in ``error_description``.
+        """
+        detail = _format(description, params)
+        with translation.override("en"):
+            english = _format(description, params)
+        logger.warning("Delegated token rejected: %s", english)
+        request._delegation_auth_error = english  # type: ignore[attr-defined]
+        raise InvalidToken(detail)
 
     def authenticate_header(self, request: Request) -> str:
         realm = delegation_settings.WWW_AUTHENTICATE_REALM
         params = [f'realm="{realm}"'] if realm else []
         error = getattr(request, "_delegation_auth_error", None)
         if error:
-            description = error.replace("\\", "").replace('"', "'")
+            # RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E only.
+            description = "".join(
+                char if " " <= char <= "~" else "?" for char in error.replace('"', "'")
+            ).replace("\\", "")
             params += ['error="invalid_token"', f'error_description="{description}"']
         return "Bearer " + ", ".join(params) if params else "Bearer"

@@ -55,7 +55,7 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         Deactivation takes effect at once: the token endpoint refuses the application and its
         tokens stop authenticating, whatever their expiry.
         """
-        changed = list(self.exclude(is_active=active).order_by())
+        changed: list[Application] = list(self.exclude(is_active=active).order_by())
         if changed:
             now = timezone.now()
             self.model._default_manager.filter(pk__in=[app.pk for app in changed]).update(

@@ -6,17 +6,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from django_app_delegation.models import Application
 
 
 class DelegationCommand(BaseCommand):
-    """A command whose ``help`` may be a lazy translation, rendered in the active language."""
+    """A command described by ``help_text``, a lazy translation read in the active language."""
+
+    help_text: str | Promise = ""
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # argparse handles only str; the translation is read now, in the command's language.
-        self.help = str(self.help)
+        # argparse handles only str: the translation is read now, in the command's language.
+        self.help = str(self.help_text)
         return super().create_parser(prog_name, subcommand, **kwargs)
 
 

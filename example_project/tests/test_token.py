@@ -289,3 +289,25 @@ def test_empty_domain_list_refuses_everybody_outside_meets_mode(
     delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=False)
 
     assert request_token(application).status_code == 403
+
+
+def test_errors_are_described_in_the_language_of_the_request(api_client, application, user):
+    """French comes from the compiled catalogue shipped with the app (this suite also runs
+    against the built wheel); the error codes stay those of RFC 6749."""
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": application.client_id,
+        "client_secret": "not-the-secret",
+        "scope": user.email,
+    }
+    response = api_client.post(TOKEN_URL, body, format="json", HTTP_ACCEPT_LANGUAGE="fr-FR,fr")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Identifiants invalides",
+    }
+    assert response["Content-Language"] == "fr-fr"
+
+    response = api_client.post(TOKEN_URL, body, format="json")
+    assert response.json()["error_description"] == "Invalid credentials"

@@ -19,7 +19,7 @@ from django_app_delegation.scopes import known_scopes
 
 
 class Command(DelegationCommand):
-    help = gettext_lazy(
+    help_text = gettext_lazy(
         "Create a delegation application and print its client_id and client_secret. "
         "The secret is shown this once and stored hashed."
     )

@@ -16,7 +16,7 @@ from django_app_delegation.models import Application
 
 
 class Command(DelegationCommand):
-    help = gettext_lazy(
+    help_text = gettext_lazy(
         "Deactivate applications: the token endpoint refuses them and the tokens they hold stop "
         "working at once. With --reactivate, switch them back on. Nothing is deleted."
     )

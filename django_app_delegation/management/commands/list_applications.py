@@ -17,7 +17,7 @@ from django_app_delegation.models import Application
 
 
 class Command(DelegationCommand):
-    help = gettext_lazy(
+    help_text = gettext_lazy(
         "List the delegation applications: name, client_id, active flag, scopes, allowed domains "
         "and last use. Secrets are never shown."
     )

@@ -14,7 +14,7 @@ from .create_application import write_credentials
 
 
 class Command(DelegationCommand):
-    help = gettext_lazy(
+    help_text = gettext_lazy(
         "Generate a new client_secret for an application and print it once. "
         "The old secret stops working immediately; issued tokens stay valid until they expire."
     )
