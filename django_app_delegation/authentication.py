@@ -16,6 +16,7 @@ from django.db import connections, models, router
 from django.db.models.query import ModelIterable
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
@@ -204,7 +205,8 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         except jwt.ExpiredSignatureError:
             self.fail(request, _("Token expired."))
         except (jwt.InvalidIssuerError, jwt.InvalidAudienceError):
-            self.fail(request, _("Invalid token."))
+            # In context: DRF's catalogue has its own "Invalid token." (French "Token non valide.").
+            self.fail(request, pgettext_lazy("delegated token", "Invalid token."))
         except jwt.MissingRequiredClaimError as exc:
             self.fail(request, _("Invalid token claims: missing %(claim)s."), claim=exc.claim)
         except WrongTokenType:

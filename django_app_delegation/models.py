@@ -14,6 +14,7 @@ from django.db.models import OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import secrets as client_secrets
 from .conf import delegation_settings
@@ -116,7 +117,8 @@ class Application(models.Model):
         help_text=_("The most this application's tokens may do."),
     )
     is_active = models.BooleanField(
-        _("active"),
+        # In context: French agrees with "application" (feminine), not with auth's user "actif".
+        pgettext_lazy("application", "active"),
         default=True,
         help_text=_("Inactive applications get no tokens, and their tokens stop working at once."),
     )
@@ -305,7 +307,9 @@ class ResourceProvenance(models.Model):
         verbose_name=_("content type"),
         db_index=False,  # Covered by the unique constraint below.
     )
-    object_id = models.CharField(_("object id"), max_length=OBJECT_ID_MAX_LENGTH)
+    object_id = models.CharField(
+        pgettext_lazy("provenance", "object id"), max_length=OBJECT_ID_MAX_LENGTH
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ResourceProvenanceManager()

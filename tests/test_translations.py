@@ -122,6 +122,16 @@ def test_resource_api_rejects_a_token_in_french_but_challenges_in_ascii(
     )
 
 
+def test_resource_api_keeps_its_own_words_where_drf_has_a_translation_too(
+    api_client, application, user
+):
+    """DRF, usually listed first in INSTALLED_APPS, says "Token non valide." for its own tokens."""
+    token = sign(delegated_claims(application, user, iss="someone-else"))
+    response = api_client.get(WIDGETS, HTTP_AUTHORIZATION=f"Bearer {token}", **FRENCH)
+    assert response.json() == {"detail": "Jeton invalide."}
+    assert 'error_description="Invalid token."' in response["WWW-Authenticate"]
+
+
 def test_resource_api_refuses_a_deactivated_application_in_french(make_application, user):
     partner = Partner.register(make_application, "Partner", ["widgets:list"])
     client = partner.client()
@@ -190,6 +200,8 @@ def test_admin_form_and_secret_page_are_in_french(admin_client):
     content = admin_client.get(add_url, **FRENCH).content.decode()
     assert "Le maximum que peuvent faire les jetons de cette application." in content
     assert "Domaine de messagerie pour lequel cette application peut agir" in content
+    # "active" agrees with "application" (feminine), not with auth's "actif" for users.
+    assert '<label class="vCheckboxLabel" for="id_is_active">Active</label>' in content
 
     response = admin_client.post(
         add_url,

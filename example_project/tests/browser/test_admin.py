@@ -199,9 +199,11 @@ def screenshot(page, tmp_path):
     return save
 
 
-@pytest.fixture
-def wide_admin_page(admin_page, settings):
-    """The logged-in admin in a 1400x900 window, with realistic applications (all used once)."""
+@pytest.fixture(params=["en", "fr"])
+def wide_admin_page(request, admin_page, settings):
+    """The logged-in admin in a 1400x900 window, with realistic applications (all used once), in
+    English and in French (longer words: "Dernière utilisation", "Identifiant client").
+    """
     scopes = list(settings.APP_DELEGATION["SCOPES"])
     assert len(scopes) >= 5
     for name, domains in REALISTIC_APPLICATIONS:
@@ -210,6 +212,8 @@ def wide_admin_page(admin_page, settings):
         )
         application.mark_used()
     admin_page.set_viewport_size(WIDE)
+    admin_page.set_extra_http_headers({"Accept-Language": request.param})
+    admin_page.language = request.param
     return admin_page
 
 
@@ -232,7 +236,8 @@ def test_application_list_fits_1400_pixels(wide_admin_page, live_server, screens
     filters = page.locator("#changelist-filter").bounding_box()
     results = page.locator("#changelist .results").bounding_box()
     assert filters["x"] >= results["x"] + results["width"] - 1
-    screenshot("admin-application-list-1400")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{page.language}"))
+    screenshot(f"admin-application-list-1400-{page.language}")
 
 
 def test_application_form_fits_1400_pixels_one_line_per_scope(
@@ -249,4 +254,5 @@ def test_application_form_fits_1400_pixels_one_line_per_scope(
         label = page.locator("#id_scopes label", has=checkbox)
         assert label.evaluate(COUNT_LINES) == 1, scope
     assert_no_horizontal_overflow(page, "#content-main", ".field-scopes", "#allowed_domains-group")
-    screenshot("admin-application-form-1400")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{page.language}"))
+    screenshot(f"admin-application-form-1400-{page.language}")
