@@ -116,5 +116,30 @@ bench-secrets: $(STAMP)  ## secret checks vs PBKDF2 side by side; fails below 1,
 bench-auth: $(STAMP)  ## authentication per request: one-query join vs ORM fallback (no assertion)
 	$(BIN)/python benchmarks/authentication.py $(ARGS)
 
+# -- Translations: django_app_delegation/locale/<language>/LC_MESSAGES/django.po and .mo -----------
+# GNU gettext (xgettext, msgmerge, msgfmt) from Debian: installed here when missing and root.
+# `python -P`: the package folder is not put on sys.path (its secrets.py would hide the stdlib's).
+LANGUAGES ?= fr
+MAKEMESSAGES_OPTIONS := --add-location=file --no-obsolete
+.PHONY: gettext messages compilemessages messages-check
+
+gettext:
+	@if command -v msgfmt >/dev/null && command -v xgettext >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; \
+	else \
+		echo "GNU gettext is missing: run 'sudo apt-get install gettext' (Debian/Ubuntu)."; exit 1; \
+	fi
+
+messages: $(STAMP) gettext  ## extract the package's messages into its catalogues (then translate them)
+	cd django_app_delegation && $(abspath $(BIN))/python -P -m django makemessages \
+		$(foreach language,$(LANGUAGES),--locale $(language)) $(MAKEMESSAGES_OPTIONS)
+
+compilemessages: $(STAMP) gettext  ## compile the catalogues (.po) into the .mo files shipped in the wheel
+	cd django_app_delegation && $(abspath $(BIN))/python -P -m django compilemessages
+
+messages-check: $(STAMP) gettext  ## fail on messages missing, untranslated, fuzzy or not compiled
+	$(BIN)/python .ci/check_messages.py
+
 typecheck: $(STAMP)  ## mypy with the Django and DRF plugins (through tox: its own stubs)
 	$(TOX) -e typing

@@ -28,6 +28,14 @@ SDIST_TOP_LEVEL = {
     "pyproject.toml",
     "setup.cfg",
 }
+#: Package files that are not Python modules, which package-data must bring into both archives.
+REQUIRED_PACKAGE_FILES = (
+    f"{PACKAGE}/py.typed",
+    f"{PACKAGE}/templates/admin/{PACKAGE}/application/secret.html",
+    f"{PACKAGE}/static/{PACKAGE}/admin.css",
+    f"{PACKAGE}/locale/fr/LC_MESSAGES/django.po",
+    f"{PACKAGE}/locale/fr/LC_MESSAGES/django.mo",
+)
 
 
 def only(directory: Path, pattern: str) -> Path:
@@ -91,6 +99,10 @@ def main(argv: list[str]) -> int:
         problems.append(f"wheel holds more than the package: {', '.join(outside)}")
     package_in_sdist = {name for name in in_sdist if name.startswith(PACKAGE + "/")}
     package_in_wheel = {name for name in in_wheel if name.startswith(PACKAGE + "/")}
+    for name in REQUIRED_PACKAGE_FILES:
+        for where, files in (("sdist", package_in_sdist), ("wheel", package_in_wheel)):
+            if name not in files:
+                problems.append(f"missing from the {where}: {name}")
     for name in sorted(package_in_sdist ^ package_in_wheel):
         where = "sdist" if name in package_in_sdist else "wheel"
         problems.append(f"only in the {where}: {name}")
@@ -108,7 +120,8 @@ def main(argv: list[str]) -> int:
         return 1
     print(
         f"OK: the sdist holds {len(package_in_sdist)} package files, README, LICENSE and the "
-        f"build metadata, no tests; the wheel holds the same package files"
+        f"build metadata, no tests; the wheel holds the same package files (the French "
+        f"catalogue compiled, the admin's template and stylesheet among them)"
         + ("" if tracked is None else ", every one git tracks")
     )
     return 0

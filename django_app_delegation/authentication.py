@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models, router
 from django.db.models.query import ModelIterable
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
@@ -200,6 +202,11 @@ def _load_user_with_application(
 _APPLICATION_FIELDS = ("id", "is_active", "scopes", "client_id")
 
 
+def _format(description: str | Promise, params: dict[str, object]) -> str:
+    """``description`` as text in the active language, formatted with ``params`` if any."""
+    return str(description) % params if params else str(description)
+
+
 def _column(field: object) -> str:
     """The database column of a concrete ``field``."""
     column = getattr(field, "column", None)
@@ -230,9 +237,10 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         except jwt.ExpiredSignatureError:
             self.fail(request, _("Token expired."))
         except (jwt.InvalidIssuerError, jwt.InvalidAudienceError):
-            self.fail(request, _("Invalid token."))
+            # In context: DRF's catalogue has its own "Invalid token." (French "Token non valide.").
+            self.fail(request, pgettext_lazy("delegated token", "Invalid token."))
         except jwt.MissingRequiredClaimError as exc:
-            self.fail(request, _("Invalid token claims: missing %(claim)s.") % {"claim": exc.claim})
+            self.fail(request, _("Invalid token claims: missing %(claim)s."), claim=exc.claim)
         except WrongTokenType:
             self.fail(request, _("Invalid token type."))
         except jwt.ImmatureSignatureError:
@@ -327,19 +335,28 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         if not application.is_active:
             self.fail(request, _("Application is disabled."))
 
-    def fail(self, request: Request, description: str | Promise) -> NoReturn:
-        """Raise 401 ``invalid_token`` with ``description``, remembered for the challenge."""
-        description = str(description)
-        logger.warning("Delegated token rejected: %s", description)
+    def fail(self, request: Request, description: str | Promise, **params: object) -> NoReturn:
+        """Raise 401 ``invalid_token`` with ``description`` (``% params`` when given).
+
+        The response body says it in the request's language; the challenge and the log say it in
+        English, as RFC 6750 §3 allows ASCII only in ``error_description``.
+        """
+        detail = _format(description, params)
+        with translation.override("en"):
+            english = _format(description, params)
+        logger.warning("Delegated token rejected: %s", english)
         # Read back by ``authenticate_header``; DRF's Request declares no such attribute.
-        request._delegation_auth_error = description  # type: ignore[attr-defined]
-        raise InvalidToken(description)
+        request._delegation_auth_error = english  # type: ignore[attr-defined]
+        raise InvalidToken(detail)
 
     def authenticate_header(self, request: Request) -> str:
         realm = delegation_settings.WWW_AUTHENTICATE_REALM
         params = [f'realm="{realm}"'] if realm else []
         error = getattr(request, "_delegation_auth_error", None)
         if error:
-            description = error.replace("\\", "").replace('"', "'")
+            # RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E only.
+            description = "".join(
+                char if " " <= char <= "~" else "?" for char in error.replace('"', "'")
+            ).replace("\\", "")
             params += ['error="invalid_token"', f'error_description="{description}"']
         return "Bearer " + ", ".join(params) if params else "Bearer"

@@ -14,17 +14,20 @@ from django.apps import apps
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+from django.utils.functional import Promise
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
 from .conf import (
     DEFAULTS,
     IMPORT_STRINGS,
+    RENAMED_MESSAGE,
     RENAMED_RESOURCE_OPTIONS,
     RENAMED_SETTINGS,
     SETTINGS_NAME,
     delegation_settings,
     import_from_setting,
-    renamed_message,
     setting_name,
     with_new_names,
 )
@@ -55,14 +58,17 @@ def check_settings(
     user_settings = delegation_settings.user_settings
     messages: list[CheckMessage] = []
     if not isinstance(user_settings, dict):
-        return [Error(f"{SETTINGS_NAME} must be a dict.", id=f"{ID}.E011")]
+        return [
+            Error(_("%(setting)s must be a dict.") % {"setting": SETTINGS_NAME}, id=f"{ID}.E011")
+        ]
 
     unknown = sorted(set(user_settings) - set(DEFAULTS) - set(RENAMED_SETTINGS))
     for key in unknown:
         messages.append(
             Error(
-                f"Unknown {SETTINGS_NAME} key {key!r}.",
-                hint="Check the spelling against the settings reference.",
+                _("Unknown %(setting)s key %(key)s.")
+                % {"setting": SETTINGS_NAME, "key": repr(key)},
+                hint=_("Check the spelling against the settings reference."),
                 id=f"{ID}.E003",
             )
         )
@@ -73,16 +79,17 @@ def check_settings(
     if algorithm not in HMAC_ALGORITHMS and algorithm not in ASYMMETRIC_ALGORITHMS:
         messages.append(
             Error(
-                f"{setting_name('ALGORITHM')} {algorithm!r} is not supported.",
-                hint="Use HS256, HS384, HS512, or RS/PS/ES*, EdDSA with VERIFYING_KEY.",
+                _("%(setting)s %(value)s is not supported.")
+                % {"setting": setting_name("ALGORITHM"), "value": repr(algorithm)},
+                hint=_("Use HS256, HS384, HS512, or RS/PS/ES*, EdDSA with VERIFYING_KEY."),
                 id=f"{ID}.E007",
             )
         )
     if not key:
         messages.append(
             Error(
-                f"{setting_name('SIGNING_KEY')} is not set.",
-                hint="Set it from the environment to a random value of at least 32 bytes.",
+                _("%(setting)s is not set.") % {"setting": setting_name("SIGNING_KEY")},
+                hint=_("Set it from the environment to a random value of at least 32 bytes."),
                 id=f"{ID}.E001",
             )
         )
@@ -91,10 +98,18 @@ def check_settings(
         if size < HMAC_ALGORITHMS[algorithm]:
             messages.append(
                 Error(
-                    f"{setting_name('SIGNING_KEY')} is {size} bytes; {algorithm} needs at "
-                    f"least {HMAC_ALGORITHMS[algorithm]} (RFC 7518 §3.2).",
-                    hint='Generate one with: python -c "import secrets; '
-                    'print(secrets.token_urlsafe(64))"',
+                    _(
+                        "%(setting)s is %(size)d bytes; %(algorithm)s needs at least "
+                        "%(minimum)d (RFC 7518 §3.2)."
+                    )
+                    % {
+                        "setting": setting_name("SIGNING_KEY"),
+                        "size": size,
+                        "algorithm": algorithm,
+                        "minimum": HMAC_ALGORITHMS[algorithm],
+                    },
+                    hint=_("Generate one with: %(command)s")
+                    % {"command": 'python -c "import secrets; print(secrets.token_urlsafe(64))"'},
                     id=f"{ID}.E002",
                 )
             )
@@ -108,13 +123,18 @@ def check_settings(
 
     scopes = _setting("SCOPES")
     if not isinstance(scopes, dict) or not all(
-        is_valid_scope_token(name) and isinstance(label, str) for name, label in scopes.items()
+        # A description may be a lazy translation (gettext_lazy).
+        is_valid_scope_token(name) and isinstance(label, str | Promise)
+        for name, label in scopes.items()
     ):
         messages.append(
             Error(
-                f"{setting_name('SCOPES')} must map scope names (no spaces, quotes or "
-                "backslashes) to descriptions.",
-                hint='For example {"rooms:list": "List rooms"}.',
+                _(
+                    "%(setting)s must map scope names (no spaces, quotes or backslashes) to "
+                    "descriptions."
+                )
+                % {"setting": setting_name("SCOPES")},
+                hint=_("For example %(example)s.") % {"example": '{"rooms:list": "List rooms"}'},
                 id=f"{ID}.E005",
             )
         )
@@ -125,7 +145,8 @@ def check_settings(
         if not isinstance(value, timedelta) or value < minimum:
             messages.append(
                 Error(
-                    f"{setting_name(name)} must be a positive datetime.timedelta.",
+                    _("%(setting)s must be a positive datetime.timedelta.")
+                    % {"setting": setting_name(name)},
                     id=f"{ID}.E009",
                 )
             )
@@ -136,9 +157,12 @@ def check_settings(
     ):
         messages.append(
             Error(
-                f"{setting_name('REQUIRED_CLAIMS')} must list claims among "
-                f"{', '.join(sorted(RELAXABLE_CLAIMS))}.",
-                hint="exp is always required, iss and aud whenever ISSUER and AUDIENCE are set.",
+                _("%(setting)s must list claims among %(claims)s.")
+                % {
+                    "setting": setting_name("REQUIRED_CLAIMS"),
+                    "claims": ", ".join(sorted(RELAXABLE_CLAIMS)),
+                },
+                hint=_("exp is always required, iss and aud whenever ISSUER and AUDIENCE are set."),
                 id=f"{ID}.E010",
             )
         )
@@ -146,19 +170,24 @@ def check_settings(
     if _setting("THROTTLE_CACHE_FAILURE") not in CACHE_FAILURE_POLICIES:
         messages.append(
             Error(
-                f"{setting_name('THROTTLE_CACHE_FAILURE')} must be "
-                + " or ".join(f'"{policy}"' for policy in CACHE_FAILURE_POLICIES)
-                + ".",
+                _("%(setting)s must be %(values)s.")
+                % {
+                    "setting": setting_name("THROTTLE_CACHE_FAILURE"),
+                    "values": _either(CACHE_FAILURE_POLICIES),
+                },
                 id=f"{ID}.E014",
             )
         )
     if _setting("TOKEN_VIEW_THROTTLE_CLASSES") and api_settings.NUM_PROXIES is None:
         messages.append(
             Warning(
-                'REST_FRAMEWORK["NUM_PROXIES"] is not set: throttles that count by client IP '
-                "take it from the X-Forwarded-For header the client sends, which anyone can vary "
-                "to escape the limit.",
-                hint="Set it to the number of proxies in front of the application (0 for none).",
+                _(
+                    "%(setting)s is not set: throttles that count by client IP take it from the "
+                    "X-Forwarded-For header the client sends, which anyone can vary to escape the "
+                    "limit."
+                )
+                % {"setting": 'REST_FRAMEWORK["NUM_PROXIES"]'},
+                hint=_("Set it to the number of proxies in front of the application (0 for none)."),
                 id=f"{ID}.W002",
             )
         )
@@ -168,12 +197,18 @@ def check_settings(
     if not _setting("AUDIENCE"):
         messages.append(
             Warning(
-                f"{setting_name('AUDIENCE')} is not set: tokens are not bound to this service.",
-                hint="Set it to this API's base URL so other services reject its tokens.",
+                _("%(setting)s is not set: tokens are not bound to this service.")
+                % {"setting": setting_name("AUDIENCE")},
+                hint=_("Set it to this API's base URL so other services reject its tokens."),
                 id=f"{ID}.W001",
             )
         )
     return messages
+
+
+def _either(values: Sequence[str]) -> str:
+    """``"a" or "b"``, quoted, in the active language."""
+    return str(get_text_list([f'"{value}"' for value in values], _("or")))
 
 
 def _check_renamed(
@@ -186,15 +221,16 @@ def _check_renamed(
         if new in values:
             messages.append(
                 Error(
-                    f"{setting_name(*path, old)} and {setting_name(*path, new)} are both set.",
-                    hint=f'Remove "{old}", the old name of "{new}".',
+                    _("%(old)s and %(new)s are both set.")
+                    % {"old": setting_name(*path, old), "new": setting_name(*path, new)},
+                    hint=_('Remove "%(old)s", the old name of "%(new)s".')
+                    % {"old": old, "new": new},
                     id=f"{ID}.E023",
                 )
             )
         else:
-            messages.append(
-                Warning(renamed_message(setting_name(*path, old), new), id=f"{ID}.W003")
-            )
+            message = _(RENAMED_MESSAGE) % {"setting": setting_name(*path, old), "new": new}
+            messages.append(Warning(message, id=f"{ID}.W003"))
     return messages
 
 
@@ -203,13 +239,21 @@ def _check_import(value: object, setting: str) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for item in value if isinstance(value, list | tuple) else [value]:
         try:
-            item = import_from_setting(item, setting)
+            imported = import_from_setting(item, setting)
         except ImproperlyConfigured as exc:
-            messages.append(Error(f"{exc}.", id=f"{ID}.E004"))
+            message = _("%(setting)s: cannot import %(path)s: %(error)s.") % {
+                "setting": setting,
+                "path": repr(item),
+                "error": exc.__cause__ or exc,
+            }
+            messages.append(Error(message, id=f"{ID}.E004"))
             continue
-        if not callable(item):
+        if not callable(imported):
             messages.append(
-                Error(f"{setting} must be a dotted path or a callable.", id=f"{ID}.E015")
+                Error(
+                    _("%(setting)s must be a dotted path or a callable.") % {"setting": setting},
+                    id=f"{ID}.E015",
+                )
             )
     return messages
 
@@ -220,18 +264,25 @@ def _check_resources() -> list[CheckMessage]:
     def error(message: str, id_: str) -> None:
         messages.append(Error(message, id=f"{ID}.{id_}"))
 
-    visibilities = " or ".join(f'"{value}"' for value in OBJECT_VISIBILITIES)
+    visibilities = _either(OBJECT_VISIBILITIES)
+    must_be = _("%(setting)s must be %(values)s.")
     if _setting("OBJECT_VISIBILITY") not in OBJECT_VISIBILITIES:
-        error(f"{setting_name('OBJECT_VISIBILITY')} must be {visibilities}.", "E013")
+        error(
+            must_be % {"setting": setting_name("OBJECT_VISIBILITY"), "values": visibilities}, "E013"
+        )
     resources = _setting("RESOURCES")
     if not isinstance(resources, dict):
-        error(f"{setting_name('RESOURCES')} must map route names to dicts of options.", "E012")
+        error(
+            _("%(setting)s must map route names to dicts of options.")
+            % {"setting": setting_name("RESOURCES")},
+            "E012",
+        )
         return messages
     for name, options in resources.items():
         if not isinstance(options, dict) or not isinstance(name, str) or not name:
             error(
-                f"{setting_name('RESOURCES')}: {name!r} must be a route name mapped to a dict of "
-                "options.",
+                _("%(setting)s: %(name)s must be a route name mapped to a dict of options.")
+                % {"setting": setting_name("RESOURCES"), "name": repr(name)},
                 "E012",
             )
             continue
@@ -239,31 +290,62 @@ def _check_resources() -> list[CheckMessage]:
         options = with_new_names(options, RENAMED_RESOURCE_OPTIONS)
         option_name = partial(setting_name, "RESOURCES", name)
         if name == "application":
-            error(f"{option_name()}: 'application' is the token endpoint's route.", "E016")
+            error(
+                _("%(setting)s: 'application' is the token endpoint's route.")
+                % {"setting": option_name()},
+                "E016",
+            )
         for option in sorted(set(options) - RESOURCE_OPTIONS):
-            error(f"{option_name()} has an unknown option {option!r}.", "E017")
+            error(
+                _("%(setting)s has an unknown option %(option)s.")
+                % {"setting": option_name(), "option": repr(option)},
+                "E017",
+            )
         for option in ("MODEL", "SERIALIZER_CLASS"):
             if not options.get(option):
-                error(f"{option_name()} needs {option}.", "E018")
+                error(
+                    _("%(setting)s needs %(option)s.")
+                    % {"setting": option_name(), "option": option},
+                    "E018",
+                )
         if options.get("MODEL"):
             try:
                 apps.get_model(options["MODEL"])
             except (LookupError, ValueError):
-                error(f"{option_name('MODEL')}: no installed model {options['MODEL']!r}.", "E019")
+                error(
+                    _("%(setting)s: no installed model %(model)s.")
+                    % {"setting": option_name("MODEL"), "model": repr(options["MODEL"])},
+                    "E019",
+                )
         for option in IMPORT_OPTIONS:
             if options.get(option):
                 messages.extend(_check_import(options[option], option_name(option)))
         if "ACTIONS" in options and not options["ACTIONS"]:
-            error(f"{option_name('ACTIONS')} must allow at least one action.", "E020")
+            error(
+                _("%(setting)s must allow at least one action.")
+                % {"setting": option_name("ACTIONS")},
+                "E020",
+            )
         for option in ("ACTIONS", "ACTION_SCOPES"):
             unknown = sorted(set(options.get(option) or ()) - set(ACTIONS))
             if unknown:
-                error(f"{option_name(option)}: unknown action(s) {', '.join(unknown)}.", "E021")
+                error(
+                    _("%(setting)s: unknown action(s) %(actions)s.")
+                    % {"setting": option_name(option), "actions": ", ".join(unknown)},
+                    "E021",
+                )
         for action, scope in (options.get("ACTION_SCOPES") or {}).items():
             if not is_valid_scope_token(scope):
-                error(f"{option_name('ACTION_SCOPES', action)} must be one scope name.", "E022")
+                error(
+                    _("%(setting)s must be one scope name.")
+                    % {"setting": option_name("ACTION_SCOPES", action)},
+                    "E022",
+                )
         if options.get("OBJECT_VISIBILITY") not in (None, *OBJECT_VISIBILITIES):
-            error(f"{option_name('OBJECT_VISIBILITY')} must be {visibilities}.", "E013")
+            error(
+                must_be % {"setting": option_name("OBJECT_VISIBILITY"), "values": visibilities},
+                "E013",
+            )
     return messages
 
 
@@ -275,13 +357,14 @@ def _check_asymmetric_keys(algorithm: str) -> list[CheckMessage]:
         jwt_algorithm.prepare_key(_setting("SIGNING_KEY"))
         verifying = _setting("VERIFYING_KEY")
         if not verifying:
-            raise ValueError("VERIFYING_KEY is not set")
+            raise ValueError(_("VERIFYING_KEY is not set"))
         jwt_algorithm.prepare_key(verifying)
     except Exception as exc:  # PyJWT raises several types for bad keys
         return [
             Error(
-                f"{SETTINGS_NAME}: the keys do not suit {algorithm}: {exc}.",
-                hint="SIGNING_KEY is the PEM private key, VERIFYING_KEY the PEM public key.",
+                _("%(setting)s: the keys do not suit %(algorithm)s: %(error)s.")
+                % {"setting": SETTINGS_NAME, "algorithm": algorithm, "error": exc},
+                hint=_("SIGNING_KEY is the PEM private key, VERIFYING_KEY the PEM public key."),
                 id=f"{ID}.E008",
             )
         ]
@@ -312,9 +395,16 @@ def check_application_scopes(
             if unknown:
                 messages.append(
                     Error(
-                        f"Application {client_id} has scopes missing from "
-                        f"{setting_name('SCOPES')}: {', '.join(map(str, unknown))}.",
-                        hint="Add them to SCOPES or remove them from the application.",
+                        _(
+                            "Application %(client_id)s has scopes missing from %(setting)s: "
+                            "%(scopes)s."
+                        )
+                        % {
+                            "client_id": client_id,
+                            "setting": setting_name("SCOPES"),
+                            "scopes": ", ".join(map(str, unknown)),
+                        },
+                        hint=_("Add them to SCOPES or remove them from the application."),
                         id=f"{ID}.E006",
                     )
                 )

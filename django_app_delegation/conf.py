@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
 if TYPE_CHECKING:
     from rest_framework.authentication import BaseAuthentication
@@ -148,9 +149,14 @@ def import_from_setting(value: object, setting: str) -> Any:
         raise ImproperlyConfigured(f"{setting}: cannot import {value!r}: {exc}") from exc
 
 
+#: What the warning and the system check (W003, translated) say of a setting spelt with its old
+#: name. The warning stays in English: it may be raised before translations can be loaded.
+RENAMED_MESSAGE = gettext_noop('%(setting)s is deprecated; rename it to "%(new)s".')
+
+
 def renamed_message(setting: str, new: str) -> str:
-    """What the warning and the system check say of a setting spelt with its old name."""
-    return f'{setting} is deprecated; rename it to "{new}".'
+    """The deprecation warning for ``setting``, spelt with its old name."""
+    return RENAMED_MESSAGE % {"setting": setting, "new": new}
 
 
 def with_new_names(values: Mapping[str, _V], renames: Mapping[str, str]) -> dict[str, _V]:

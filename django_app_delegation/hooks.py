@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import Exists, Field, Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from .conf import delegation_settings
 from .domains import email_lookup_forms, normalize_email, to_ascii
@@ -96,7 +97,7 @@ def _provisioning_lock(email: str, using: str) -> Iterator[None]:
             (acquired,) = cursor.fetchone()
         if acquired != 1:
             raise TokenRequestError(
-                "Another request is creating this user; try again.",
+                _("Another request is creating this user; try again."),
                 error="temporarily_unavailable",
                 status=503,
                 headers={"Retry-After": "1"},
@@ -133,7 +134,7 @@ def _build_provisional_user(email: str) -> AbstractBaseUser:
         # A required login name (e.g. ``auth.User.username``) gets the e-mail, which also makes
         # its unique constraint guard against duplicate provisioning.
         if username_field.max_length and len(email) > username_field.max_length:
-            raise InvalidGrant("This email address is too long for a new user account.")
+            raise InvalidGrant(_("This email address is too long for a new user account."))
         setattr(user, username_field.name, email)
     user.set_unusable_password()
     return user
@@ -176,7 +177,7 @@ def get_delegated_user(
             user = _one(_find_users(email))
             if user is None:
                 raise MultipleUsers(
-                    "Failed to create or retrieve provisional user.", status=409
+                    _("Failed to create or retrieve provisional user."), status=409
                 ) from None
         if created:
             logger.info(

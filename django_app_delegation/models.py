@@ -14,6 +14,7 @@ from django.db.models import OuterRef
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import secrets as client_secrets
 from .conf import delegation_settings
@@ -51,6 +52,23 @@ def validate_scope_list(value: object) -> None:
 class ApplicationQuerySet(models.QuerySet["Application"]):
     def active(self) -> ApplicationQuerySet:
         return self.filter(is_active=True)
+
+    def set_active(self, active: bool) -> list[Application]:
+        """(De)activate the applications not already so, in one UPDATE; return those changed.
+
+        Deactivation takes effect at once: the token endpoint refuses the application and its
+        tokens stop authenticating, whatever their expiry.
+        """
+        changed: list[Application] = list(self.exclude(is_active=active).order_by())
+        if changed:
+            now = timezone.now()
+            self.model._default_manager.filter(pk__in=[app.pk for app in changed]).update(
+                is_active=active, updated_at=now
+            )
+            for application in changed:
+                application.is_active = active
+                application.updated_at = now
+        return changed
 
 
 # A module-level ``from_queryset()`` is what the django-stubs plugin types (not one in a base list).
@@ -106,7 +124,8 @@ class Application(models.Model):
         help_text=_("The most this application's tokens may do."),
     )
     is_active = models.BooleanField(
-        _("active"),
+        # In context: French agrees with "application" (feminine), not with auth's user "actif".
+        pgettext_lazy("application", "active"),
         default=True,
         help_text=_("Inactive applications get no tokens, and their tokens stop working at once."),
     )
@@ -306,7 +325,9 @@ class ResourceProvenance(models.Model):
         verbose_name=_("content type"),
         db_index=False,  # Covered by the unique constraint below.
     )
-    object_id = models.CharField(_("object id"), max_length=OBJECT_ID_MAX_LENGTH)
+    object_id = models.CharField(
+        pgettext_lazy("provenance", "object id"), max_length=OBJECT_ID_MAX_LENGTH
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ResourceProvenanceManager()

@@ -160,7 +160,7 @@ TOKEN_RESPONSES = {
         (
             "unsupportedGrantType",
             "unsupported_grant_type",
-            'Unsupported grant_type "password"; use "client_credentials".',
+            "Unsupported grant_type 'password'; use 'client_credentials'.",
         ),
         ("scopeNotGranted", "invalid_scope", "Scope not granted to this application: rooms:delete"),
         ("userDisabled", "invalid_grant", "User account is disabled."),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -56,6 +57,26 @@ MAX_SCOPE_LENGTH = 4096
 MAX_EMAIL_LENGTH = 254
 BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+#: Typography a translation may use, in the plain characters RFC 6749 allows.
+_PLAIN_TYPOGRAPHY = str.maketrans(dict.fromkeys("«»\u201c\u201d\u2018\u2019", "'"))
+
+
+def error_description(text: str) -> str:
+    """``text`` within the characters RFC 6749 §5.2 allows in ``error_description``.
+
+    Printable US-ASCII except ``"`` and ``\\``: a translated description keeps its words and
+    loses its accents ("autorisée" is sent as "autorisee"); English ones are unchanged.
+    """
+    text = text.replace("«\u00a0", "«").replace("\u00a0»", "»")
+    plain = unicodedata.normalize("NFKD", text.translate(_PLAIN_TYPOGRAPHY))
+    ascii_text = plain.encode("ascii", "ignore").decode("ascii")
+    return "".join(
+        "'" if char == '"' else "/" if char == "\\" else char
+        for char in ascii_text
+        if " " <= char <= "~"
+    )
 
 
 @dataclass(frozen=True)
@@ -306,12 +327,15 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
             )
         if isinstance(exc, TokenRequestError):
             self.report_denial(exc)
-            body = {"error": exc.error, "error_description": exc.description}
+            body = {"error": exc.error, "error_description": error_description(exc.description)}
             return Response(body, status=exc.status, headers=exc.headers)
         if isinstance(exc, exceptions.APIException) and not isinstance(exc, exceptions.NotFound):
             response = super().handle_exception(exc)
             detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-            response.data = {"error": "invalid_request", "error_description": detail}
+            response.data = {
+                "error": "invalid_request",
+                "error_description": error_description(detail),
+            }
             return response
         return super().handle_exception(exc)
 

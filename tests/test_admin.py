@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
@@ -16,6 +18,7 @@ from tests.helpers import (
     SECRET_URL,
     add_form_data,
     change_url,
+    request_token,
     shown_credentials,
     stored_secret,
 )
@@ -510,3 +513,219 @@ def test_admin_pages_never_render_the_stored_hash(admin_client):
         content = response.content.decode()
         assert stored not in content, url
         assert stored.rsplit("$", 1)[-1] not in content, url
+
+
+# -- deactivate and reactivate ---------------------------------------------------------------
+
+
+def run_action(client, action, applications, **params):
+    return client.post(
+        CHANGELIST_URL + (f"?{urlencode(params)}" if params else ""),
+        {"action": action, "_selected_action": [app.pk for app in applications]},
+        follow=True,
+    )
+
+
+def shown_messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_deactivate_action_deactivates_the_selection_only(admin_client, make_application):
+    one = make_application(name="One")
+    two = make_application(name="Two")
+    untouched = make_application(name="Untouched")
+
+    response = run_action(admin_client, "deactivate_applications", [one, two])
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [(CHANGELIST_URL, 302)]
+    assert shown_messages(response) == [
+        "2 applications deactivated: their tokens stop working at once."
+    ]
+    assert set(Application.objects.filter(is_active=False)) == {one, two}
+    untouched.refresh_from_db()
+    assert untouched.is_active is True
+
+
+def test_deactivated_application_gets_no_token_and_its_tokens_stop_working(
+    admin_client, application, user, api_client
+):
+    token = request_token(application).json()["access_token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/whoami/").status_code == 200
+
+    run_action(admin_client, "deactivate_applications", [application])
+
+    assert api_client.get("/whoami/").status_code == 401
+    response = request_token(application)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+    run_action(admin_client, "reactivate_applications", [application])
+
+    assert api_client.get("/whoami/").status_code == 200
+    assert request_token(application).status_code == 200
+
+
+def test_reactivate_action_reports_those_already_active(admin_client, make_application):
+    inactive = make_application(name="Off", is_active=False)
+    active = make_application(name="On")
+
+    response = run_action(admin_client, "reactivate_applications", [inactive, active])
+
+    assert shown_messages(response) == ["1 application reactivated. 1 was already active."]
+    assert Application.objects.filter(is_active=True).count() == 2
+
+
+def test_deactivate_action_on_inactive_applications_changes_nothing(admin_client, make_application):
+    inactive = make_application(name="Off", is_active=False)
+    before = Application.objects.values_list("updated_at", flat=True).get()
+
+    response = run_action(admin_client, "deactivate_applications", [inactive])
+
+    assert shown_messages(response) == [
+        "0 applications deactivated: their tokens stop working at once. 1 was already inactive."
+    ]
+    assert Application.objects.values_list("updated_at", flat=True).get() == before
+    assert not LogEntry.objects.exists()
+
+
+def test_deactivate_action_counts_the_selection_before_a_filter_on_active_hides_it(
+    admin_client, make_application
+):
+    one = make_application(name="One")
+    two = make_application(name="Two")
+
+    response = run_action(admin_client, "deactivate_applications", [one, two], is_active__exact=1)
+
+    assert shown_messages(response) == [
+        "2 applications deactivated: their tokens stop working at once."
+    ]
+
+
+def test_deactivate_action_records_the_change_in_the_history(admin_client, application):
+    run_action(admin_client, "deactivate_applications", [application])
+
+    entry = LogEntry.objects.get()
+    assert entry.object_id == str(application.pk)
+    assert entry.get_change_message() == "Changed active."
+    application.refresh_from_db()
+    assert application.updated_at > application.created_at
+
+
+ACTIVATION_ACTIONS = {"deactivate_applications": True, "reactivate_applications": False}
+
+
+@pytest.mark.parametrize("action", sorted(ACTIVATION_ACTIONS))
+@pytest.mark.parametrize("role", sorted(set(ROLES) - MAY_SEE_SECRETS))
+def test_activation_actions_are_refused_without_change_permission(
+    staff_client, make_application, role, action
+):
+    client = staff_client(role)
+    application = make_application(is_active=ACTIVATION_ACTIONS[action])
+
+    response = run_action(client, action, [application])
+
+    # A viewer gets the changelist back (the action is not on offer); the others a 403.
+    assert response.status_code == (200 if role == "view_only" else 403)
+    assert response.redirect_chain == []
+    application.refresh_from_db()
+    assert application.is_active is ACTIVATION_ACTIONS[action]
+
+
+def test_activation_actions_are_not_offered_to_a_viewer(staff_client, application):
+    content = staff_client("view_only").get(CHANGELIST_URL).content.decode()
+    assert application.client_id in content
+    for action in ACTIVATION_ACTIONS:
+        assert f'value="{action}"' not in content
+
+
+@pytest.mark.parametrize("action", sorted(ACTIVATION_ACTIONS))
+@pytest.mark.parametrize("role", sorted(MAY_SEE_SECRETS))
+def test_activation_actions_work_with_change_permission(
+    staff_client, make_application, role, action
+):
+    client = staff_client(role)
+    application = make_application(is_active=ACTIVATION_ACTIONS[action])
+    assert f'value="{action}"' in client.get(CHANGELIST_URL).content.decode()
+
+    response = run_action(client, action, [application])
+
+    assert response.redirect_chain == [(CHANGELIST_URL, 302)]
+    application.refresh_from_db()
+    assert application.is_active is not ACTIVATION_ACTIONS[action]
+
+
+# -- list filters and search -----------------------------------------------------------------
+
+
+def listed(client, **params) -> list[str]:
+    response = client.get(CHANGELIST_URL, params)
+    assert response.status_code == 200
+    return sorted(app.name for app in response.context["cl"].result_list)
+
+
+def test_changelist_filters_by_active_flag(admin_client, make_application):
+    make_application(name="On")
+    make_application(name="Off", is_active=False)
+    assert listed(admin_client, is_active__exact=0) == ["Off"]
+    assert listed(admin_client, is_active__exact=1) == ["On"]
+
+
+def test_changelist_filters_by_scope(admin_client, make_application):
+    make_application(name="Lister", scopes=["rooms:list"])
+    make_application(name="Both", scopes=["rooms:create", "rooms:list"])
+    make_application(name="Creator", scopes=["rooms:create"])
+    make_application(name="None", scopes=[])
+
+    assert listed(admin_client, scope="rooms:list") == ["Both", "Lister"]
+    assert listed(admin_client, scope="rooms:create") == ["Both", "Creator"]
+    assert listed(admin_client, scope="rooms:delete") == []
+
+
+def test_scope_filter_matches_whole_scopes_whatever_the_stored_case(admin_client, make_application):
+    make_application(name="Upper", scopes=["Rooms:List"])
+    make_application(name="Longer", scopes=["widgets:list"])
+    assert listed(admin_client, scope="rooms:list") == ["Upper"]
+
+
+def test_scope_filter_offers_the_vocabulary(admin_client, settings):
+    content = admin_client.get(CHANGELIST_URL).content.decode()
+    for scope in settings.APP_DELEGATION["SCOPES"]:
+        assert f"?scope={scope.replace(':', '%3A')}" in content
+
+
+def test_changelist_filters_by_allowed_domains(admin_client, make_application, delegation):
+    make_application(name="Some", domains=["example.com", "example.org"])
+    make_application(name="Nobody", domains=[])
+
+    assert listed(admin_client, domains="some") == ["Some"]
+    assert listed(admin_client, domains="none") == ["Nobody"]
+    assert "None (acts for nobody)" in admin_client.get(CHANGELIST_URL).content.decode()
+    delegation(EMPTY_DOMAIN_LIST_ALLOWS_ALL=True)
+    assert "None (acts for anybody)" in admin_client.get(CHANGELIST_URL).content.decode()
+
+
+def test_changelist_filters_by_last_use(admin_client, make_application):
+    used = make_application(name="Used")
+    make_application(name="Never")
+    used.mark_used()
+    assert listed(admin_client, last_used_at__isnull="False") == ["Used"]
+    assert listed(admin_client, last_used_at__isnull="True") == ["Never"]
+
+
+def test_changelist_searches_by_name(admin_client, make_application):
+    make_application(name="Partner calendar")
+    make_application(name="Other")
+    assert listed(admin_client, q="calendar") == ["Partner calendar"]
+
+
+def test_changelist_searches_by_client_id(admin_client, make_application):
+    wanted = make_application(name="Wanted")
+    make_application(name="Other")
+    assert listed(admin_client, q=wanted.client_id) == ["Wanted"]
+
+
+def test_list_and_forms_load_the_layout_stylesheet(admin_client, application):
+    for url in (CHANGELIST_URL, ADD_URL, change_url(application)):
+        assert "django_app_delegation/admin.css" in admin_client.get(url).content.decode()

@@ -240,7 +240,7 @@ def test_token_view_is_routed_as_app_delegation_token():
 
 def test_token_view_rejects_get():
     response = APIClient().get(TOKEN_URL)
-    assert_error(response, 405, "invalid_request", 'Method "GET" not allowed.')
+    assert_error(response, 405, "invalid_request", "Method 'GET' not allowed.")
     assert "POST" in response["Allow"]
 
 
@@ -250,7 +250,7 @@ def test_token_view_rejects_get():
 def test_token_view_rejects_text_plain(body):
     response = post_token(urlencode(body), content_type="text/plain")
     assert_error(
-        response, 415, "invalid_request", 'Unsupported media type "text/plain" in request.'
+        response, 415, "invalid_request", "Unsupported media type 'text/plain' in request."
     )
 
 
@@ -260,7 +260,7 @@ def test_token_view_rejects_multipart(body):
         response,
         415,
         "invalid_request",
-        f'Unsupported media type "{MULTIPART_CONTENT}; charset=utf-8" in request.',
+        f"Unsupported media type '{MULTIPART_CONTENT}; charset=utf-8' in request.",
     )
 
 
@@ -348,7 +348,7 @@ def test_token_view_rejects_other_grant_types(body, grant_type):
         response,
         400,
         "unsupported_grant_type",
-        f'Unsupported grant_type "{grant_type}"; use "client_credentials".',
+        f"Unsupported grant_type '{grant_type}'; use 'client_credentials'.",
     )
 
 
@@ -598,7 +598,8 @@ def test_token_view_rejects_unknown_scope(body, user):
 
 def test_token_view_rejects_malformed_scope_token(body, user):
     response = post_token({**body, "scope": 'alice@example.com rooms:list "quoted"'})
-    assert_error(response, 400, "invalid_scope", 'Malformed scope: "quoted"')
+    # RFC 6749 §5.2 allows no double quote in error_description: the echoed one is made single.
+    assert_error(response, 400, "invalid_scope", "Malformed scope: 'quoted'")
 
 
 # -- domains ---------------------------------------------------------------------------------

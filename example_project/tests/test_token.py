@@ -15,7 +15,7 @@ from django.db import connection, connections
 from django_app_delegation import hooks
 from users.models import User
 
-from .helpers import ALL_SCOPES
+from .helpers import ALL_SCOPES, TOKEN_URL
 
 
 def decode(token: str) -> dict:
@@ -97,3 +97,25 @@ def test_application_without_domains_acts_for_anybody(request_token, application
     make_user("erin@elsewhere.org")
 
     assert request_token(application, "erin@elsewhere.org").status_code == 200
+
+
+def test_errors_are_described_in_the_language_of_the_request(api_client, application, user):
+    """French comes from the compiled catalogue shipped with the app (this suite also runs
+    against the built wheel); the error codes stay those of RFC 6749."""
+    body = {
+        "grant_type": "client_credentials",
+        "client_id": application.client_id,
+        "client_secret": "not-the-secret",
+        "scope": user.email,
+    }
+    response = api_client.post(TOKEN_URL, body, format="json", HTTP_ACCEPT_LANGUAGE="fr-FR,fr")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Identifiants invalides",
+    }
+    assert response["Content-Language"] == "fr-fr"
+
+    response = api_client.post(TOKEN_URL, body, format="json")
+    assert response.json()["error_description"] == "Invalid credentials"

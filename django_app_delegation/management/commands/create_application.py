@@ -8,25 +8,33 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from django_app_delegation import hooks
+from django_app_delegation.conf import delegation_settings, setting_name
+from django_app_delegation.management.base import DelegationCommand
 from django_app_delegation.models import Application
+from django_app_delegation.scopes import known_scopes
 
 
-class Command(BaseCommand):
-    help = (
+class Command(DelegationCommand):
+    help_text = gettext_lazy(
         "Create a delegation application and print its client_id and client_secret. "
         "The secret is shown this once and stored hashed."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--name", required=True, help="Descriptive name of the application.")
+        parser.add_argument("--name", required=True, help=_("Descriptive name of the application."))
         parser.add_argument(
             "--scope",
             action="append",
             default=[],
             dest="scopes",
             metavar="SCOPE",
-            help="A scope from APP_DELEGATION['SCOPES'] (repeat, or separate with spaces/commas).",
+            help=_(
+                "A scope from APP_DELEGATION['SCOPES'] (repeat, or separate with spaces/commas)."
+            ),
         )
         parser.add_argument(
             "--domain",
@@ -34,13 +42,15 @@ class Command(BaseCommand):
             default=[],
             dest="domains",
             metavar="DOMAIN",
-            help="An e-mail domain it may act for; *.example.com covers subdomains (repeatable).",
+            help=_(
+                "An e-mail domain it may act for; *.example.com covers subdomains (repeatable)."
+            ),
         )
         parser.add_argument(
-            "--inactive", action="store_true", help="Create the application disabled."
+            "--inactive", action="store_true", help=_("Create the application disabled.")
         )
         parser.add_argument(
-            "--json", action="store_true", help='Print {"client_id": ..., "client_secret": ...}.'
+            "--json", action="store_true", help=_('Print {"client_id": ..., "client_secret": ...}.')
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,8 +65,45 @@ class Command(BaseCommand):
                     is_active=not options["inactive"],
                 )
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from None
+            raise CommandError(validation_message(exc)) from None
         write_credentials(self, application, secret, as_json=options["json"])
+        if acts_for_nobody(application):
+            self.stderr.write(
+                self.style.WARNING(
+                    _(
+                        "This application has no allowed domain and EMPTY_DOMAIN_LIST_ALLOWS_ALL "
+                        "is off: it can act for nobody. Add domains in the admin, or create it "
+                        "again with --domain."
+                    )
+                )
+            )
+
+
+def validation_message(exc: ValidationError) -> str:
+    """The validation errors on one line; with an unknown scope, the scopes that are valid."""
+    message = "; ".join(exc.messages)
+    errors = getattr(exc, "error_dict", {}).get("scopes", [])
+    if any(error.code == "unknown_scope" for error in errors):
+        vocabulary = sorted(known_scopes())
+        if vocabulary:
+            message += " " + _("Valid scopes: %(scopes)s.") % {"scopes": ", ".join(vocabulary)}
+        else:
+            message += " " + _("No scope is defined: set %(setting)s.") % {
+                "setting": setting_name("SCOPES")
+            }
+    return message
+
+
+def acts_for_nobody(application: Application) -> bool:
+    """Whether the default ``CAN_DELEGATE`` refuses every user (no domain, no opt-in to all).
+
+    A project's own ``CAN_DELEGATE`` may decide otherwise: nothing is said of it.
+    """
+    return (
+        delegation_settings.CAN_DELEGATE is hooks.can_delegate
+        and not delegation_settings.EMPTY_DOMAIN_LIST_ALLOWS_ALL
+        and not application.allowed_domain_names()
+    )
 
 
 def write_credentials(
@@ -71,5 +118,5 @@ def write_credentials(
     command.stdout.write(f"client_id:     {application.client_id}")
     command.stdout.write(f"client_secret: {secret}")
     command.stderr.write(
-        command.style.WARNING("Store the secret now: it is hashed and cannot be shown again.")
+        command.style.WARNING(_("Store the secret now: it is hashed and cannot be shown again."))
     )

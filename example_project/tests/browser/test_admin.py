@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -138,3 +140,119 @@ def test_reloading_the_new_secret_page_creates_no_second_application(admin_page)
 
     assert secret not in page.content()
     assert Application.objects.count() == 1
+
+
+# -- layout: readable at 1400 px -------------------------------------------------------------
+
+#: A laptop-sized window: the admin must fit it without scrolling sideways.
+WIDE = {"width": 1400, "height": 900}
+#: Applications as an operator of La Suite Meet might register them, each with every room scope.
+REALISTIC_APPLICATIONS = [
+    (
+        "Agenda partagé de la Direction interministérielle du numérique",
+        ["agenda.numerique.gouv.fr"],
+    ),
+    ("Partner calendar integration (production)", ["partner.example", "*.partner.example"]),
+    ("Webinaires et classes virtuelles", []),
+]
+#: Lines taken by the text of an element: the distinct line boxes of its text nodes.
+COUNT_LINES = """element => {
+    const lines = new Set();
+    for (const node of element.childNodes) {
+        if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        for (const rect of range.getClientRects()) {
+            if (rect.width > 0) lines.add(Math.round(rect.bottom));
+        }
+    }
+    return lines.size;
+}"""
+
+
+def widths(locator) -> dict[str, int]:
+    return locator.evaluate(
+        "element => ({scroll: element.scrollWidth, client: element.clientWidth})"
+    )
+
+
+def assert_no_horizontal_overflow(page, *selectors: str) -> None:
+    """Neither the page nor any of ``selectors`` scrolls sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"]
+    for selector in selectors:
+        found = widths(page.locator(selector).first)
+        assert found["scroll"] <= found["client"], (selector, found)
+
+
+@pytest.fixture
+def screenshot(page, tmp_path):
+    """Save a full-page screenshot under ``SCREENSHOT_DIR`` (default: the test's tmp folder)."""
+
+    def save(name: str) -> Path:
+        folder = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        assert path.read_bytes().startswith(b"\x89PNG")
+        return path
+
+    return save
+
+
+@pytest.fixture(params=["en", "fr"])
+def wide_admin_page(request, admin_page, settings):
+    """The logged-in admin in a 1400x900 window, with realistic applications (all used once), in
+    English and in French (longer words: "Dernière utilisation", "Identifiant client").
+    """
+    scopes = list(settings.APP_DELEGATION["SCOPES"])
+    assert len(scopes) >= 5
+    for name, domains in REALISTIC_APPLICATIONS:
+        application, _ = Application.objects.create_application(
+            name=name, scopes=scopes, domains=domains
+        )
+        application.mark_used()
+    admin_page.set_viewport_size(WIDE)
+    admin_page.set_extra_http_headers({"Accept-Language": request.param})
+    admin_page.language = request.param
+    return admin_page
+
+
+def test_application_list_fits_1400_pixels(wide_admin_page, live_server, screenshot):
+    page = wide_admin_page
+    page.goto(f"{live_server.url}/admin/django_app_delegation/application/")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(len(REALISTIC_APPLICATIONS))
+
+    assert_no_horizontal_overflow(page, "#changelist .results")
+    # Each header is shown whole, and each client id (one 40-character word) on two lines at most.
+    for header in page.locator("#result_list thead th").all():
+        found = widths(header)
+        assert found["scroll"] <= found["client"], header.inner_text()
+    for application in Application.objects.all():
+        cell = rows.locator("td.field-client_id", has_text=application.client_id)
+        expect(cell).to_be_visible()
+        assert cell.evaluate(COUNT_LINES) <= 2
+    # The filters stay beside the list, not pushed under it.
+    filters = page.locator("#changelist-filter").bounding_box()
+    results = page.locator("#changelist .results").bounding_box()
+    assert filters["x"] >= results["x"] + results["width"] - 1
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{page.language}"))
+    screenshot(f"admin-application-list-1400-{page.language}")
+
+
+def test_application_form_fits_1400_pixels_one_line_per_scope(
+    wide_admin_page, live_server, settings, screenshot
+):
+    page = wide_admin_page
+    application = Application.objects.get(name=REALISTIC_APPLICATIONS[1][0])
+    page.goto(f"{live_server.url}/admin/django_app_delegation/application/{application.pk}/change/")
+
+    for scope, description in settings.APP_DELEGATION["SCOPES"].items():
+        checkbox = page.get_by_role("checkbox", name=f"{scope} ({description})", exact=True)
+        expect(checkbox).to_be_visible()
+        expect(checkbox).to_be_checked()
+        label = page.locator("#id_scopes label", has=checkbox)
+        assert label.evaluate(COUNT_LINES) == 1, scope
+    assert_no_horizontal_overflow(page, "#content-main", ".field-scopes", "#allowed_domains-group")
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{page.language}"))
+    screenshot(f"admin-application-form-1400-{page.language}")
