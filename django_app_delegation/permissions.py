@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .conf import delegation_settings
-from .exceptions import InsufficientScope  # also imported from here
+from .exceptions import InsufficientScope, InvalidToken  # InsufficientScope: also from here
 from .scopes import normalize_scopes
 
 
@@ -40,6 +41,9 @@ class BaseScopePermission(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.auth is None and not getattr(request.user, "is_authenticated", False):
+            if getattr(request, "_delegation_foreign_token", False):
+                # A bearer token no authenticator took: say it is invalid, not missing.
+                raise InvalidToken(_("Invalid token."))
             return False
         required = self.get_required_scopes(request, view)
         if required is None:

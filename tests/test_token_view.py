@@ -352,43 +352,33 @@ def test_token_view_rejects_duplicate_form_parameter(post, body, name):
 
 def test_token_view_names_every_missing_parameter_in_order(post):
     response = post({})
-    assert_error(
-        response,
-        400,
-        "invalid_request",
-        "Missing parameter: grant_type, client_id, client_secret, scope",
-    )
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, scope")
 
 
 def test_token_view_treats_empty_json_body_as_missing_parameters(post):
     response = post("", content_type="application/json")
-    assert_error(
-        response,
-        400,
-        "invalid_request",
-        "Missing parameter: grant_type, client_id, client_secret, scope",
-    )
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, scope")
 
 
 def test_token_view_names_missing_parameters(post, body):
     response = post({"grant_type": "client_credentials", "client_secret": body["client_secret"]})
-    assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
+    assert_error(response, 400, "invalid_request", "Missing parameter: scope")
 
 
 def test_token_view_names_missing_form_parameters(post, body):
     response = post({"client_id": body["client_id"], "scope": "x"}, content_type=FORM)
-    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type")
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n", None])
 def test_token_view_counts_blank_parameters_as_missing(post, body, blank):
     response = post({**body, "client_id": blank, "scope": blank})
-    assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
+    assert_error(response, 400, "invalid_request", "Missing parameter: scope")
 
 
 def test_token_view_counts_blank_form_parameters_as_missing(post, body):
     response = post({**body, "client_secret": " ", "grant_type": ""}, content_type=FORM)
-    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type")
 
 
 def test_token_view_rejects_oversized_scope(post, body):

@@ -81,14 +81,16 @@ def test_token_not_issued_by_delegation_is_401(application, user):
     assert_invalid_token(get_rooms(token), "Invalid token type.")
 
 
-def test_token_signed_with_another_key_is_left_to_other_authenticators(application, user):
+def test_token_signed_with_another_key_is_401_invalid_token(application, user):
+    """The rooms API has no other authenticator that could take it: the token is invalid."""
     token = forge_token(application, user, key="another-service-key-0123456789abcdefghij")
 
-    assert_not_authenticated(get_rooms(token))
+    assert_invalid_token(get_rooms(token), "Invalid token.")
 
 
-def test_token_that_is_not_a_jwt_is_left_to_other_authenticators(db):
-    assert_not_authenticated(get_rooms("opaque-token-from-an-oidc-provider"))
+@pytest.mark.parametrize("token", ["opaque-token-from-an-oidc-provider", "abc.def.ghi", "e30"])
+def test_garbled_token_is_401_invalid_token(db, token):
+    assert_invalid_token(get_rooms(token), "Invalid token.")
 
 
 def test_deactivating_the_application_revokes_its_tokens_at_once(get_token, application, user):

@@ -130,13 +130,28 @@ def test_grant_type_other_than_client_credentials_is_400(request_token, applicat
     assert response.json()["error"] == "unsupported_grant_type"
 
 
-@pytest.mark.parametrize("missing", ["grant_type", "client_id", "client_secret", "scope"])
+@pytest.mark.parametrize("missing", ["grant_type", "scope"])
 def test_missing_parameter_is_400_invalid_request(request_token, application, user, missing):
     response = request_token(application, **{missing: None})
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert missing in response.json()["error_description"]
+
+
+@pytest.mark.parametrize("missing", ["client_id", "client_secret"])
+def test_missing_client_credentials_are_401_invalid_client(
+    request_token, application, user, missing
+):
+    """No client authentication is invalid_client (RFC 6749 §5.2), with a Basic challenge."""
+    response = request_token(application, **{missing: None})
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": f"Missing client credentials: {missing}",
+    }
+    assert response["WWW-Authenticate"].startswith('Basic realm="token"')
 
 
 def test_token_endpoint_only_accepts_post(api_client, db):
