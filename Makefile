@@ -73,6 +73,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 DEMO_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 
 .PHONY: demo demo-check demo-ci test-example test-example-postgres test-browser schema schema-check
+.PHONY: test-contract test-clients test-guide
 
 demo: $(STAMP)  ## one command on a fresh clone: migrate SQLite, demo user and application, run the server
 	$(DEMO_ENV) $(MANAGE) migrate --noinput
@@ -103,6 +104,10 @@ test-browser: $(STAMP)  ## the example project's browser tests: Swagger UI, ReDo
 			"(Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome binary."; \
 	fi
 	cd example_project && $(abspath $(BIN))/python -m pytest -m browser tests/browser $(ARGS)
+
+# -- The integrator's contract, against a throwaway example server (fresh SQLite, free port) ------
+test-contract: $(STAMP)  ## schemathesis: every operation, all checks, stateful links (0 failures)
+	$(BIN)/python example_project/contract/run.py $(ARGS)
 
 schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI file) and validate it
 	$(MANAGE) spectacular --validate --fail-on-warn --file example_project/openapi.yaml
