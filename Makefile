@@ -109,6 +109,12 @@ test-browser: $(STAMP)  ## the example project's browser tests: Swagger UI, ReDo
 test-contract: $(STAMP)  ## schemathesis: every operation, all checks, stateful links (0 failures)
 	$(BIN)/python example_project/contract/run.py $(ARGS)
 
+CLIENTS_TS := example_project/clients/typescript
+
+test-clients: $(STAMP)  ## Python and TypeScript clients generated from openapi.yaml run the whole flow
+	npm ci --prefix $(CLIENTS_TS) --no-audit --no-fund --loglevel=error
+	$(BIN)/python example_project/clients/run.py $(ARGS)
+
 schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI file) and validate it
 	$(MANAGE) spectacular --validate --fail-on-warn --file example_project/openapi.yaml
 
