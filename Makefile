@@ -115,6 +115,14 @@ test-clients: $(STAMP)  ## Python and TypeScript clients generated from openapi.
 	npm ci --prefix $(CLIENTS_TS) --no-audit --no-fund --loglevel=error
 	$(BIN)/python example_project/clients/run.py $(ARGS)
 
+test-guide: $(STAMP)  ## the integrator guide's code (curl, Python, JavaScript) against a live server
+	@for tool in curl jq node; do command -v $$tool >/dev/null && continue; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq nodejs; break; \
+		else echo "$$tool is missing: install curl, jq and Node.js"; exit 1; fi; done
+	npm ci --prefix $(CLIENTS_TS) --no-audit --no-fund --loglevel=error
+	$(BIN)/python example_project/guide/run.py $(ARGS)
+
 schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI file) and validate it
 	$(MANAGE) spectacular --validate --fail-on-warn --file example_project/openapi.yaml
 
