@@ -89,7 +89,8 @@ def test_split_components_do_not_ask_clients_for_read_only_fields(split_schema):
     assert "id" in components["Widget"]["properties"]
     # The token request keeps its name.
     token_body = split_schema["paths"][TOKEN_PATH]["post"]["requestBody"]["content"]
-    assert token_body["application/json"]["schema"] == {"$ref": "#/components/schemas/TokenRequest"}
+    form = token_body["application/x-www-form-urlencoded"]
+    assert form["schema"] == {"$ref": "#/components/schemas/TokenRequest"}
 
 
 def test_every_resource_answer_has_a_description(schema):
