@@ -196,7 +196,8 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         try:
             claims = decode_token(raw)
         except FOREIGN_TOKEN_ERRORS:
-            return self.defer_foreign_token(request)
+            self.defer_foreign_token(request)
+            return None
         except jwt.ExpiredSignatureError:
             self.fail(request, _("Token expired."))
         except (jwt.InvalidIssuerError, jwt.InvalidAudienceError):
@@ -221,7 +222,8 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         try:
             return parts[1].decode("ascii")
         except UnicodeDecodeError:
-            return self.defer_foreign_token(request)
+            self.defer_foreign_token(request)
+            return None
 
     def defer_foreign_token(self, request: Request) -> None:
         """Leave a token we did not issue to the next authenticator; 401 when there is none.
@@ -236,7 +238,6 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         if position is not None and position == len(authenticators) - 1:
             self.fail(request, _("Invalid token."))
         request._delegation_foreign_token = True  # type: ignore[attr-defined]
-        return None
 
     def authenticate_claims(
         self, request: Request, raw: str, claims: dict[str, Any]
