@@ -53,12 +53,9 @@ class ResourcePagination(PageNumberPagination):
         return self.positive_integer(request, self.page_query_param) or 1
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        size = f"Number of results per page (default {self.page_size}"
-        size += (
-            f", at most {self.max_page_size}: larger values are capped)."
-            if (self.max_page_size)
-            else ")."
-        )
+        size = f"Number of results per page (default {self.page_size})."
+        if self.max_page_size:
+            size = size[:-2] + f", at most {self.max_page_size}: larger values are capped)."
         return [
             {
                 "name": self.page_query_param,

@@ -362,6 +362,19 @@ VALIDATION_ERROR_SCHEMA = {
         ]
     },
 }
+VALIDATION_ERROR_REF = {"$ref": "#/components/schemas/ValidationError"}
+
+
+def validation_error_component() -> ResolvedComponent:
+    """The ``ValidationError`` schema component: DRF's field errors."""
+    return ResolvedComponent(
+        name="ValidationError",
+        type=ResolvedComponent.SCHEMA,
+        object="django_app_delegation.ValidationError",
+        schema=VALIDATION_ERROR_SCHEMA,
+    )
+
+
 #: What a 400 of the resource API holds: field errors, or ``detail`` for a body that does not parse.
 BAD_REQUEST_SCHEMA = {
     "oneOf": [
@@ -517,19 +530,6 @@ class ResourceAutoSchema(AutoSchema):
         return links
 
 
-VALIDATION_ERROR_REF = {"$ref": "#/components/schemas/ValidationError"}
-
-
-def validation_error_component() -> ResolvedComponent:
-    """The ``ValidationError`` schema component: DRF's field errors."""
-    return ResolvedComponent(
-        name="ValidationError",
-        type=ResolvedComponent.SCHEMA,
-        object="django_app_delegation.ValidationError",
-        schema=VALIDATION_ERROR_SCHEMA,
-    )
-
-
 class ResourceViewSetSchema(OpenApiViewExtension):
     """Gives ``ResourceViewSet`` (and subclasses) the resource operation ids and errors."""
 
@@ -551,11 +551,9 @@ def api_description(*, opening: bool = True) -> str:
     description already says so.
     """
     url = token_url() or "application/token/"
-    lines = (
-        ["This API lets a registered **application** act on behalf of a user.", ""]
-        if (opening)
-        else []
-    )
+    lines = []
+    if opening:
+        lines += ["This API lets a registered **application** act on behalf of a user.", ""]
     lines += [
         f"1. Get a token: `POST {url}` with `grant_type=client_credentials`, the "
         "application's credentials (HTTP Basic, or `client_id` and `client_secret` in the body) "
