@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo,docs,integration]"
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the package with its test tools
@@ -73,6 +73,7 @@ MANAGE := $(BIN)/python example_project/manage.py
 DEMO_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 
 .PHONY: demo demo-check demo-ci test-example test-example-postgres test-browser schema schema-check
+.PHONY: test-contract test-clients test-guide
 
 demo: $(STAMP)  ## one command on a fresh clone: migrate SQLite, demo user and application, run the server
 	$(DEMO_ENV) $(MANAGE) migrate --noinput
@@ -103,6 +104,24 @@ test-browser: $(STAMP)  ## the example project's browser tests: Swagger UI, ReDo
 			"(Debian/Ubuntu) or set CHROMIUM_PATH to a Chromium or Chrome binary."; \
 	fi
 	cd example_project && $(abspath $(BIN))/python -m pytest -m browser tests/browser $(ARGS)
+
+# -- The integrator's contract, against a throwaway example server (fresh SQLite, free port) ------
+test-contract: $(STAMP)  ## schemathesis: every operation, all checks, stateful links (0 failures)
+	$(BIN)/python example_project/contract/run.py $(ARGS)
+
+CLIENTS_TS := example_project/clients/typescript
+
+test-clients: $(STAMP)  ## Python and TypeScript clients generated from openapi.yaml run the whole flow
+	npm ci --prefix $(CLIENTS_TS) --no-audit --no-fund --loglevel=error
+	$(BIN)/python example_project/clients/run.py $(ARGS)
+
+test-guide: $(STAMP)  ## the integrator guide's code (curl, Python, JavaScript) against a live server
+	@for tool in curl jq node; do command -v $$tool >/dev/null && continue; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl jq nodejs; break; \
+		else echo "$$tool is missing: install curl, jq and Node.js"; exit 1; fi; done
+	npm ci --prefix $(CLIENTS_TS) --no-audit --no-fund --loglevel=error
+	$(BIN)/python example_project/guide/run.py $(ARGS)
 
 schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI file) and validate it
 	$(MANAGE) spectacular --validate --fail-on-warn --file example_project/openapi.yaml

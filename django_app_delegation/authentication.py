@@ -218,8 +218,10 @@ class DelegatedTokenAuthentication(BaseAuthentication):
     """Authenticate ``Bearer`` JWTs issued by the delegation token endpoint.
 
     Tokens that are not ours (other key, other algorithm, not a JWT) make it return None, so that
-    the next authenticator (an OIDC resource server, say) can try them. Put it first in
-    ``authentication_classes``: DRF takes the ``WWW-Authenticate`` challenge from the first one.
+    the next authenticator (an OIDC resource server, say) can try them; when no authenticator
+    follows it in the view's chain, nobody else can take them, and it answers 401
+    ``invalid_token`` ("Invalid token.") itself. Put it first in ``authentication_classes``: DRF
+    takes the ``WWW-Authenticate`` challenge from the first one.
     """
 
     keyword = "bearer"
@@ -233,6 +235,7 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         try:
             claims = decode_token(raw)
         except FOREIGN_TOKEN_ERRORS:
+            self.defer_foreign_token(request)
             return None
         except jwt.ExpiredSignatureError:
             self.fail(request, _("Token expired."))
@@ -259,7 +262,22 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         try:
             return parts[1].decode("ascii")
         except UnicodeDecodeError:
+            self.defer_foreign_token(request)
             return None
+
+    def defer_foreign_token(self, request: Request) -> None:
+        """Leave a token we did not issue to the next authenticator; 401 when there is none.
+
+        Without a later authenticator (the view's chain as DRF's ``Request`` holds it), the token
+        can only be garbled, forged, or signed with a key this service does not use: say so with
+        ``invalid_token`` rather than "credentials were not provided". When later authenticators
+        all pass, the challenge still says ``invalid_token`` (see :meth:`authenticate_header`).
+        """
+        authenticators = list(getattr(request, "authenticators", None) or ())
+        position = next((i for i, auth in enumerate(authenticators) if auth is self), None)
+        if position is not None and position == len(authenticators) - 1:
+            self.fail(request, pgettext_lazy("delegated token", "Invalid token."))
+        request._delegation_foreign_token = True  # type: ignore[attr-defined]
 
     def authenticate_claims(
         self, request: Request, raw: str, claims: dict[str, Any]
@@ -353,6 +371,10 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         realm = delegation_settings.WWW_AUTHENTICATE_REALM
         params = [f'realm="{realm}"'] if realm else []
         error = getattr(request, "_delegation_auth_error", None)
+        if not error and getattr(request, "_delegation_foreign_token", False):
+            # Reached only when no authenticator took the token (the answer is a 401). The
+            # challenge is ASCII, hence English (RFC 6750 §3).
+            error = "Invalid token."
         if error:
             # RFC 6750 §3: %x20-21 / %x23-5B / %x5D-7E only.
             description = "".join(

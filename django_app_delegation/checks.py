@@ -409,3 +409,105 @@ def check_application_scopes(
                     )
                 )
     return messages
+
+
+@register(Tags.security, Tags.urls)
+def check_scope_views_authentication(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W004: a view of the URLconf checks scopes but cannot authenticate delegated tokens."""
+    from django.urls import get_resolver
+
+    try:
+        patterns = get_resolver().url_patterns
+    except Exception:  # Django's own URL checks report a broken URLconf.
+        return []
+    messages: list[CheckMessage] = []
+    seen: set[Any] = set()
+    for route, callback in _routes(patterns):
+        view_class = getattr(callback, "cls", None)
+        key = (view_class, repr(getattr(callback, "initkwargs", None)))
+        if view_class is None or key in seen:
+            continue
+        seen.add(key)
+        scope_permissions = _scope_permissions(callback)
+        if scope_permissions and not _authenticates_delegated_tokens(callback):
+            name = f"{view_class.__module__}.{view_class.__qualname__}"
+            messages.append(
+                Warning(
+                    f"{name} (/{route}) checks scopes with {', '.join(scope_permissions)} but "
+                    "its authentication classes do not include DelegatedTokenAuthentication: "
+                    "delegated tokens are never accepted there.",
+                    hint="Add django_app_delegation.authentication.DelegatedTokenAuthentication "
+                    "first to the view's authentication_classes (or to REST_FRAMEWORK"
+                    '["DEFAULT_AUTHENTICATION_CLASSES"]); silence this warning if the view is '
+                    "meant for other tokens only.",
+                    obj=view_class,
+                    id=f"{ID}.W004",
+                )
+            )
+    return messages
+
+
+def _routes(patterns: Any, prefix: str = "") -> Any:
+    """Yield ``(route, callback)`` for every view of the URLconf."""
+    from django.urls import URLResolver
+
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, route)
+        else:
+            yield route, pattern.callback
+
+
+def _view_instance(callback: Any) -> Any:
+    """The view DRF would build for ``callback`` (``as_view``'s class and keyword arguments)."""
+    view = callback.cls(**getattr(callback, "initkwargs", {}))
+    actions = getattr(callback, "actions", None)
+    if actions:
+        view.action_map = actions
+        view.action = next(iter(actions.values()))
+    view.request = None
+    view.args, view.kwargs = (), {}
+    return view
+
+
+def _instances(callback: Any, method: str, attribute: str) -> list[Any]:
+    """``view.<method>()`` where it works without a request, else the classes' instances."""
+    try:
+        return list(getattr(_view_instance(callback), method)())
+    except Exception:  # A get_*() that needs a request: use the attribute.
+        return [item() for item in getattr(callback.cls, attribute, ())]
+
+
+def _scope_permissions(callback: Any) -> list[str]:
+    """Names of the scope permissions of the view, composed ones (``A | B``) included."""
+    from .permissions import BaseScopePermission
+
+    found: list[str] = []
+
+    def visit(permission: Any) -> None:
+        if isinstance(permission, BaseScopePermission):
+            found.append(type(permission).__name__)
+        for operand in ("op1", "op2"):  # DRF's AND, OR and NOT
+            if hasattr(permission, operand):
+                visit(getattr(permission, operand))
+
+    try:
+        permissions = _instances(callback, "get_permissions", "permission_classes")
+    except Exception:  # Permissions that need arguments: nothing to say.
+        return []
+    for permission in permissions:
+        visit(permission)
+    return list(dict.fromkeys(found))
+
+
+def _authenticates_delegated_tokens(callback: Any) -> bool:
+    from .authentication import DelegatedTokenAuthentication
+
+    try:
+        authenticators = _instances(callback, "get_authenticators", "authentication_classes")
+    except Exception:  # Authenticators that need arguments: assume they do.
+        return True
+    return any(isinstance(auth, DelegatedTokenAuthentication) for auth in authenticators)

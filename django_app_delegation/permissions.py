@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.utils.translation import pgettext_lazy
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from .conf import delegation_settings
 from .exceptions import InsufficientScope as InsufficientScope  # also imported from here
+from .exceptions import InvalidToken
 from .scopes import normalize_scopes
 
 if TYPE_CHECKING:
@@ -43,6 +45,9 @@ class BaseScopePermission(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.auth is None and not getattr(request.user, "is_authenticated", False):
+            if getattr(request, "_delegation_foreign_token", False):
+                # A bearer token no authenticator took: say it is invalid, not missing.
+                raise InvalidToken(pgettext_lazy("delegated token", "Invalid token."))
             return False
         required = self.get_required_scopes(request, view)
         if required is None:

@@ -11,9 +11,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from django.utils.text import camel_case_to_spaces, capfirst
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerExtension,
+    OpenApiViewExtension,
+)
 from drf_spectacular.hooks import postprocess_schema_enums
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -42,28 +48,75 @@ if TYPE_CHECKING:
     from .viewsets import ResourceViewSet
 
 BEARER_SCHEME = "BearerAuth"
+OAUTH2_SCHEME = "OAuth2"
 BASIC_SCHEME = "ClientBasicAuth"
 
 
+def token_url(patterns: Any = None, prefix: str = "/") -> str | None:
+    """The path of the token endpoint in the URLconf (the first route served by its view)."""
+    from django.urls import URLResolver, get_resolver
+
+    from .views import DelegationTokenView
+
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            found = token_url(pattern.url_patterns, route)
+            if found:
+                return found
+            continue
+        view_class = getattr(pattern.callback, "view_class", None)
+        if isinstance(view_class, type) and issubclass(view_class, DelegationTokenView):
+            return route.replace("^", "").replace("$", "")
+    return None
+
+
 class DelegatedTokenScheme(OpenApiAuthenticationExtension):
-    """``BearerAuth``: a JWT from the token endpoint; operations list the scope they need."""
+    """Two ways to describe one token: ``OAuth2`` (client credentials, with the scopes and the token
+    URL, for Swagger UI's Authorize and generators) and ``BearerAuth`` (a JWT to paste).
+
+    Operations list their scope on ``OAuth2``; OpenAPI 3.0 allows scopes on OAuth 2.0 schemes only,
+    so ``BearerAuth`` requirements are empty.
+    """
 
     target_class = "django_app_delegation.authentication.DelegatedTokenAuthentication"
-    name = BEARER_SCHEME
+    name = [OAUTH2_SCHEME, BEARER_SCHEME]
 
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
-        return {
+    def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
+        url = token_url() or "application/token/"
+        lifetime = int(delegation_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+        oauth2 = {
+            "type": "oauth2",
+            "description": (
+                f"OAuth 2.0 client credentials (RFC 6749 §4.4) at `POST {url}`, extended with "
+                "delegation: `scope` is the e-mail of the user to act for, then, optionally, "
+                "the scopes wanted, space-separated (`alice@example.com rooms:list`). The e-mail "
+                "comes first; without scopes after it the token carries every scope of the "
+                "application. The client authenticates with HTTP Basic or with `client_id` and "
+                f"`client_secret` in the body. Tokens last {lifetime} s; there is no refresh "
+                "token."
+            ),
+            "flows": {
+                "clientCredentials": {
+                    "tokenUrl": url,
+                    "scopes": {name: str(label) for name, label in known_scopes().items()},
+                }
+            },
+        }
+        bearer = {
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
             "description": (
-                "An access token from `POST application/token/`, acting as a user on behalf "
-                "of an application. Send it as `Authorization: Bearer <token>`."
+                f"An access token from `POST {url}`, acting as a user on behalf of an "
+                "application. Send it as `Authorization: Bearer <token>`. The scopes each "
+                f"operation needs are listed on `{OAUTH2_SCHEME}`."
             ),
         }
+        return [oauth2, bearer]
 
-    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]]:
-        return {self.name: required_scopes(auto_schema)}
+    def get_security_requirement(self, auto_schema: AutoSchema) -> list[dict[str, list[str]]]:
+        return [{OAUTH2_SCHEME: required_scopes(auto_schema)}, {BEARER_SCHEME: []}]
 
 
 def required_scopes(auto_schema: AutoSchema) -> list[str]:
@@ -100,17 +153,35 @@ class ClientBasicScheme(OpenApiAuthenticationExtension):
         }
 
 
-def _oauth_error(description: str, *examples: tuple[str, str, str]) -> OpenApiResponse:
+class TokenRequestSchema(OpenApiSerializerExtension):
+    """Names the token request's component ``TokenRequest`` whether or not request components are
+    split (``COMPONENT_SPLIT_REQUEST`` would otherwise make it ``TokenRequestRequest``).
+    """
+
+    target_class = "django_app_delegation.serializers.TokenRequestSerializer"
+
+    def get_name(self, auto_schema: AutoSchema, direction: str) -> str:
+        split = direction == "request" and spectacular_settings.COMPONENT_SPLIT_REQUEST
+        return "Token" if split else "TokenRequest"
+
+    def map_serializer(self, auto_schema: AutoSchema, direction: str) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_basic_serializer(self.target, direction)
+        return schema
+
+
+def _oauth_error(description: str, *examples: tuple[str, str, str, str]) -> OpenApiResponse:
+    """A documented RFC 6749 error: examples are (name, summary, ``error``, description)."""
     return OpenApiResponse(
         OAuthErrorSerializer,
         description=description,
         examples=[
             OpenApiExample(
                 name,
+                summary=summary,
                 value={"error": code, "error_description": message},
                 response_only=True,
             )
-            for name, code, message in examples
+            for name, summary, code, message in examples
         ],
     )
 
@@ -142,6 +213,7 @@ TOKEN_RESPONSES = {
         examples=[
             OpenApiExample(
                 "tokenResponse",
+                summary="A token narrowed to two scopes",
                 value={
                     "access_token": "eyJhbGciOiJIUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
                     "token_type": "Bearer",
@@ -155,26 +227,60 @@ TOKEN_RESPONSES = {
     400: _oauth_error(
         "The request is malformed, the grant type is not supported, the e-mail is invalid, a "
         "requested scope is not granted, or the user is disabled.",
-        ("missingParameter", "invalid_request", "Missing parameter: client_id, scope"),
-        ("invalidEmail", "invalid_request", "Scope should be a valid email address."),
+        (
+            "missingParameter",
+            "A parameter is missing",
+            "invalid_request",
+            "Missing parameter: scope",
+        ),
+        (
+            "invalidEmail",
+            "The scope does not start with an e-mail",
+            "invalid_request",
+            "Scope should be a valid email address.",
+        ),
         (
             "unsupportedGrantType",
+            "Another grant type than client_credentials",
             "unsupported_grant_type",
             "Unsupported grant_type 'password'; use 'client_credentials'.",
         ),
-        ("scopeNotGranted", "invalid_scope", "Scope not granted to this application: rooms:delete"),
-        ("userDisabled", "invalid_grant", "User account is disabled."),
+        (
+            "scopeNotGranted",
+            "A scope the application does not have",
+            "invalid_scope",
+            "Scope not granted to this application: rooms:delete",
+        ),
+        ("userDisabled", "The user is disabled", "invalid_grant", "User account is disabled."),
     ),
     401: _oauth_error(
-        "Client authentication failed. With HTTP Basic, the response carries "
-        '`WWW-Authenticate: Basic realm="token"`.',
-        ("invalidCredentials", "invalid_client", "Invalid credentials"),
-        ("inactiveApplication", "invalid_client", "Application is inactive"),
+        "Client authentication failed or is missing (neither HTTP Basic nor `client_id` and "
+        '`client_secret`). The response carries `WWW-Authenticate: Basic realm="token"` '
+        "unless the rejected credentials were sent in the body.",
+        (
+            "invalidCredentials",
+            "Unknown client or wrong secret",
+            "invalid_client",
+            "Invalid credentials",
+        ),
+        (
+            "missingCredentials",
+            "No client credentials",
+            "invalid_client",
+            "Missing client credentials: client_id, client_secret",
+        ),
+        (
+            "inactiveApplication",
+            "The application is inactive",
+            "invalid_client",
+            "Application is inactive",
+        ),
     ),
     403: _oauth_error(
         "The application may not act for users of this e-mail domain.",
         (
             "domainNotAllowed",
+            "A user outside the application's domains",
             "invalid_scope",
             "This application is not authorized for this email domain.",
         ),
@@ -182,16 +288,22 @@ TOKEN_RESPONSES = {
     404: _oauth_error(
         "No user has this e-mail (and creating one is not allowed). A 404 without a body "
         "means the endpoint is disabled.",
-        ("userNotFound", "invalid_grant", "User not found."),
+        ("userNotFound", "No user has this e-mail", "invalid_grant", "User not found."),
     ),
     409: _oauth_error(
         "Several users share this e-mail address.",
-        ("ambiguousUser", "invalid_grant", "Several user accounts share this email address."),
+        (
+            "ambiguousUser",
+            "Several users have this e-mail",
+            "invalid_grant",
+            "Several user accounts share this email address.",
+        ),
     ),
     415: _oauth_error(
         "The body is neither JSON nor form-url-encoded.",
         (
             "unsupportedMediaType",
+            "A body in another format",
             "invalid_request",
             'Unsupported media type "text/plain" in request.',
         ),
@@ -206,12 +318,11 @@ TOKEN_SCHEMA = extend_schema(
     description=(
         "OAuth 2.0 client-credentials grant (RFC 6749 §4.4) extended with delegation: "
         "`scope` starts with the e-mail of the user to act for. The token is a JWT "
-        "(RFC 9068): `sub` is the user, `client_id` and `act.sub` the application."
+        "(RFC 9068): `sub` is the user, `client_id` and `act.sub` the application. The body is "
+        "form-url-encoded as RFC 6749 says; the same parameters as a JSON object are accepted "
+        "too (one documented body type keeps generated clients simple)."
     ),
-    request={
-        "application/x-www-form-urlencoded": TokenRequestSerializer,
-        "application/json": TokenRequestSerializer,
-    },
+    request={"application/x-www-form-urlencoded": TokenRequestSerializer},
     examples=TOKEN_REQUEST_EXAMPLES,
     responses=TOKEN_RESPONSES,
 )
@@ -255,6 +366,7 @@ WWW_AUTHENTICATE = OpenApiParameter(
 #: DRF validation errors: field names map to messages, or to nested errors for nested fields.
 VALIDATION_ERROR_SCHEMA = {
     "type": "object",
+    "description": "Field names (or `non_field_errors`) mapped to messages, or to nested errors.",
     "additionalProperties": {
         "oneOf": [
             {"type": "array", "items": {"type": "string"}},
@@ -262,10 +374,33 @@ VALIDATION_ERROR_SCHEMA = {
         ]
     },
 }
+VALIDATION_ERROR_REF = {"$ref": "#/components/schemas/ValidationError"}
+
+
+def validation_error_component() -> ResolvedComponent:
+    """The ``ValidationError`` schema component: DRF's field errors."""
+    return ResolvedComponent(
+        name="ValidationError",
+        type=ResolvedComponent.SCHEMA,
+        object="django_app_delegation.ValidationError",
+        schema=VALIDATION_ERROR_SCHEMA,
+    )
+
+
+#: What a 400 of the resource API holds: field errors, or ``detail`` for a body that does not parse.
+BAD_REQUEST_SCHEMA = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/ValidationError"},
+        {"$ref": "#/components/schemas/ErrorDetail"},
+    ]
+}
 
 
 class ResourceAutoSchema(AutoSchema):
-    """Operation ids (``listRooms``, ``createRoom``...), tags and error responses of a resource."""
+    """Operation ids (``listRooms``, ``createRoom``...), tags, errors and links of a resource.
+
+    Request bodies are documented as JSON only: nested fields cannot be sent as forms.
+    """
 
     verbs = {
         "list": "list",
@@ -301,12 +436,22 @@ class ResourceAutoSchema(AutoSchema):
         "partial_update": "Update some fields of a {singular}",
         "destroy": "Delete a {singular}",
     }
+    #: Descriptions of the success responses.
+    successes = {
+        "list": "A page of the {plural} the token may reach.",
+        "create": "The {singular} created.",
+        "retrieve": "The {singular}.",
+        "update": "The {singular}, changed.",
+        "partial_update": "The {singular}, changed.",
+        "destroy": "The {singular} is deleted.",
+    }
+
+    def _format(self, template: str) -> str:
+        meta = self.resource_view.get_model()._meta
+        return template.format(singular=meta.verbose_name, plural=meta.verbose_name_plural)
 
     def get_summary(self) -> str:
-        meta = self.resource_view.get_model()._meta
-        return self.summaries[self.resource_view.action].format(
-            singular=meta.verbose_name, plural=meta.verbose_name_plural
-        )
+        return self._format(self.summaries[self.resource_view.action])
 
     # drf-spectacular's signature, which differs from DRF's ViewInspector.get_description.
     def get_description(self) -> str:  # type: ignore[override]
@@ -319,23 +464,45 @@ class ResourceAutoSchema(AutoSchema):
     ) -> list[OpenApiParameter | Serializer[Any] | type[Serializer[Any]]]:
         return [*super().get_override_parameters(), WWW_AUTHENTICATE]
 
+    def map_parsers(self) -> list[Any]:
+        return [media for media in super().map_parsers() if "json" in media] or ["application/json"]
+
+    def _get_paginator(self) -> Any:
+        # drf-spectacular's private method is not annotated.
+        paginator = super()._get_paginator()  # type: ignore[no-untyped-call]
+        if paginator is not None and hasattr(paginator, "example_path"):
+            paginator.example_path = self.path
+        return paginator
+
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        action = self.resource_view.action
+        for code, response in responses.items():
+            if code.startswith("2") and response.get("description") in ("", "No response body"):
+                response["description"] = self._format(self.successes[action])
         errors: dict[str, str] = {
             "401": "Missing, invalid, expired or revoked token.",
             "403": "The token lacks the scope, or the user may not act on this object.",
         }
-        if self.resource_view.action in ("create", "update", "partial_update"):
-            errors["400"] = "Invalid input: field names map to messages (or nested errors)."
-        if self.resource_view.action in ("retrieve", "update", "partial_update", "destroy"):
+        if action in ("create", "update", "partial_update"):
+            errors["400"] = (
+                "Invalid input: field errors, or `detail` when the body is not a JSON object."
+            )
+        if action == "list":
+            errors["400"] = "Invalid `page` or `page_size`: each must be a positive integer."
+            errors["404"] = "A page past the last one."
+        if action in ("retrieve", "update", "partial_update", "destroy"):
             errors["404"] = "No such object, or not one this application may reach."
         for code, description in errors.items():
             if code == "400":
+                self.registry.register_on_missing(validation_error_component())
+                self.resolve_serializer(ErrorDetailSerializer, "response")
+                schema = BAD_REQUEST_SCHEMA if action != "list" else VALIDATION_ERROR_REF
                 response = {
                     "description": description,
-                    "content": {"application/json": {"schema": VALIDATION_ERROR_SCHEMA}},
+                    "content": {"application/json": {"schema": schema}},
                 }
             else:
                 # A private drf-spectacular helper, not annotated (see untyped_calls_exclude).
@@ -344,7 +511,43 @@ class ResourceAutoSchema(AutoSchema):
                 )
                 response["description"] = description
             responses.setdefault(code, response)
+        links = self.get_links()
+        success = "201" if action == "create" else "200"
+        if links and success in responses:
+            responses[success]["links"] = links
         return responses
+
+    #: Links from a response to the operations on the object it names (OpenAPI ``links``).
+    link_targets = {
+        "retrieve": "Retrieve{singular}",
+        "update": "Update{singular}",
+        "partial_update": "PartialUpdate{singular}",
+        "destroy": "Delete{singular}",
+    }
+
+    def get_links(self) -> dict[str, Any]:
+        """From a created or listed object to the detail operations the resource allows."""
+        action = self.resource_view.action
+        view = self.resource_view
+        if action not in ("create", "list"):
+            return {}
+        field = view.lookup_field if view.lookup_field != "pk" else "id"
+        serializer: Any = view.get_serializer_class()()
+        if field not in serializer.fields:
+            return {}
+        pointer = "$response.body#/" + (field if action == "create" else f"results/0/{field}")
+        singular, _plural = self._model_names()
+        allowed = set(view.resource.actions)
+        links = {}
+        for target, name in self.link_targets.items():
+            if target not in allowed:
+                continue
+            operation_id = f"{self.verbs[target]}{singular}"
+            links[name.format(singular=singular)] = {
+                "operationId": operation_id,
+                "parameters": {view.lookup_url_kwarg or field: pointer},
+            }
+        return links
 
 
 class ResourceViewSetSchema(OpenApiViewExtension):
@@ -362,17 +565,23 @@ class ResourceViewSetSchema(OpenApiViewExtension):
         return DocumentedResourceViewSet
 
 
-def api_description() -> str:
-    """Markdown describing the delegation flow and the configured scopes."""
-    lines = [
-        "This API lets a registered **application** act on behalf of a user.",
-        "",
-        "1. Get a token: `POST application/token/` with `grant_type=client_credentials`, the "
+def api_description(*, opening: bool = True) -> str:
+    """Markdown describing the delegation flow and the configured scopes.
+
+    ``opening`` adds the sentence saying what the API is for; leave it out when the project's own
+    description already says so.
+    """
+    url = token_url() or "application/token/"
+    lines = []
+    if opening:
+        lines += ["This API lets a registered **application** act on behalf of a user.", ""]
+    lines += [
+        f"1. Get a token: `POST {url}` with `grant_type=client_credentials`, the "
         "application's credentials (HTTP Basic, or `client_id` and `client_secret` in the body) "
         "and `scope` set to the user's e-mail, optionally followed by the scopes wanted.",
         "2. Call the API with `Authorization: Bearer <access_token>` until the token expires "
-        f"({int(delegation_settings.ACCESS_TOKEN_LIFETIME.total_seconds())} s), then get a new "
-        "one. There is no refresh token.",
+        f"({int(delegation_settings.ACCESS_TOKEN_LIFETIME.total_seconds())} s, `expires_in`), "
+        "then get a new one. There is no refresh token.",
         "",
         "Each operation needs one scope. Errors on the token endpoint follow RFC 6749 §5.2; "
         "API errors carry RFC 6750 `WWW-Authenticate` challenges.",
@@ -387,9 +596,13 @@ def api_description() -> str:
 def postprocess_schema(
     result: dict[str, Any], generator: SchemaGenerator, **kwargs: Any
 ) -> dict[str, Any]:
-    """Spectacular post-processing hook: enum components, then the delegation description."""
+    """Spectacular post-processing hook: enum components, then the delegation description.
+
+    The project's ``DESCRIPTION`` comes first; the flow and the scope table follow it.
+    """
     result = postprocess_schema_enums(result, generator, **kwargs)
     info = result.setdefault("info", {})
-    description = info.get("description") or ""
-    info["description"] = (description + "\n\n" if description else "") + api_description()
+    description = (info.get("description") or "").strip()
+    flow = api_description(opening=not description)
+    info["description"] = f"{description}\n\n{flow}" if description else flow
     return result

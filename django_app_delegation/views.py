@@ -172,14 +172,22 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
             raise InvalidRequest(
                 _("Use either HTTP Basic or body parameters to authenticate the client, not both.")
             )
-        required = ("grant_type", "scope") if basic else PARAMETERS
-        missing = [name for name in PARAMETERS if name in required and name not in params]
+        missing = [name for name in ("grant_type", "scope") if name not in params]
         if missing:
             raise InvalidRequest(_("Missing parameter: %(names)s") % {"names": ", ".join(missing)})
         if len(params["scope"]) > MAX_SCOPE_LENGTH:
             raise InvalidRequest(_("Invalid parameter: scope"))
         if basic is not None:
             return ClientCredentials(*basic, via_basic=True)
+        missing = [name for name in ("client_id", "client_secret") if name not in params]
+        if missing:
+            # No client authentication is invalid_client (RFC 6749 §5.2), with a challenge
+            # naming the scheme the client may use.
+            raise self.client_error(
+                via_basic=True,
+                description=_("Missing client credentials: %(names)s")
+                % {"names": ", ".join(missing)},
+            )
         return ClientCredentials(params["client_id"], params["client_secret"], via_basic=False)
 
     def get_basic_credentials(self, request: Request) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -309,9 +310,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def serve_and_check(wait: float) -> int:
-    """Migrate a throwaway SQLite database, start a server on a free port, check, stop it."""
-    with tempfile.TemporaryDirectory(prefix="demo-check-") as tmp:
+@contextlib.contextmanager
+def throwaway_server(wait: float = 60, **environment: str) -> Iterator[tuple[str, Credentials]]:
+    """Migrate a throwaway SQLite database, start a server on a free port; yield its URL and the
+    demo credentials; stop it. The server's log is printed when the body fails.
+
+    Other tools (schemathesis, generated clients, the integrator guide) run against it too.
+    """
+    with tempfile.TemporaryDirectory(prefix="demo-server-") as tmp:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         credentials_file = Path(tmp) / "credentials.json"
@@ -320,13 +326,10 @@ def serve_and_check(wait: float) -> int:
             "DATABASE_URL": os.environ.get("DEMO_DATABASE_URL") or f"sqlite:///{tmp}/db.sqlite3",
             "DJANGO_DEBUG": "true",
             "PYTHONUNBUFFERED": "1",
+            **environment,
         }
-        try:
-            manage("migrate", "--noinput", env=env)
-            manage("demo_setup", "--json", "--credentials-file", str(credentials_file), env=env)
-        except CheckFailed as failure:
-            print(f"FAIL {failure}", file=sys.stderr)
-            return 1
+        manage("migrate", "--noinput", env=env)
+        manage("demo_setup", "--json", "--credentials-file", str(credentials_file), env=env)
         log_path = Path(tmp) / "server.log"
         with log_path.open("wb") as log:
             server = subprocess.Popen(  # noqa: S603
@@ -337,10 +340,11 @@ def serve_and_check(wait: float) -> int:
             )
             try:
                 wait_for(url, wait, server)
-                status = check(url, load_credentials(credentials_file, url))
-            except CheckFailed as failure:
-                print(f"FAIL {failure}", file=sys.stderr)
-                status = 1
+                yield url, load_credentials(credentials_file, url)
+            except BaseException:
+                print("--- server log ---", file=sys.stderr)
+                print(log_path.read_text(encoding="utf-8", errors="replace"), file=sys.stderr)
+                raise
             finally:
                 server.terminate()
                 try:
@@ -348,10 +352,18 @@ def serve_and_check(wait: float) -> int:
                 except subprocess.TimeoutExpired:
                     server.kill()
                     server.wait()
-        if status:
-            print("--- server log ---", file=sys.stderr)
-            print(log_path.read_text(encoding="utf-8", errors="replace"), file=sys.stderr)
-        return status
+
+
+def serve_and_check(wait: float) -> int:
+    """Run the flow against a throwaway server (fresh SQLite, free port)."""
+    try:
+        with throwaway_server(wait) as (url, credentials):
+            if check(url, credentials):
+                raise CheckFailed("the flow failed (see above)")
+    except CheckFailed as failure:
+        print(f"FAIL {failure}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def check(url: str, credentials: Credentials) -> int:

@@ -295,45 +295,35 @@ def test_token_view_rejects_duplicate_form_parameter(body, name):
 
 def test_token_view_names_every_missing_parameter_in_order():
     response = post_token({})
-    assert_error(
-        response,
-        400,
-        "invalid_request",
-        "Missing parameter: grant_type, client_id, client_secret, scope",
-    )
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, scope")
 
 
 def test_token_view_treats_empty_json_body_as_missing_parameters():
     response = post_token("", content_type="application/json")
-    assert_error(
-        response,
-        400,
-        "invalid_request",
-        "Missing parameter: grant_type, client_id, client_secret, scope",
-    )
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, scope")
 
 
 def test_token_view_names_missing_parameters(body):
     response = post_token(
         {"grant_type": "client_credentials", "client_secret": body["client_secret"]}
     )
-    assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
+    assert_error(response, 400, "invalid_request", "Missing parameter: scope")
 
 
 def test_token_view_names_missing_form_parameters(body):
     response = post_token({"client_id": body["client_id"], "scope": "x"}, content_type=FORM)
-    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type")
 
 
 @pytest.mark.parametrize("blank", ["", "   ", "\t\n", None])
 def test_token_view_counts_blank_parameters_as_missing(body, blank):
     response = post_token({**body, "client_id": blank, "scope": blank})
-    assert_error(response, 400, "invalid_request", "Missing parameter: client_id, scope")
+    assert_error(response, 400, "invalid_request", "Missing parameter: scope")
 
 
 def test_token_view_counts_blank_form_parameters_as_missing(body):
     response = post_token({**body, "client_secret": " ", "grant_type": ""}, content_type=FORM)
-    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type, client_secret")
+    assert_error(response, 400, "invalid_request", "Missing parameter: grant_type")
 
 
 def test_token_view_rejects_oversized_scope(body):

@@ -397,7 +397,7 @@ def test_asymmetric_token_signed_by_another_private_key_is_not_ours(
         decode_token(token)
     response = whoami(token)
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {"detail": "Invalid token."}
 
 
 def test_asymmetric_kid_identifies_the_key_pair(rsa_keys, ec_keys, delegation, issue):

@@ -1,5 +1,7 @@
 """Resource lists are paginated: ``RESOURCE_PAGE_SIZE`` and ``RESOURCE_MAX_PAGE_SIZE``, pages past
-the last, and a pagination class read at request time."""
+the last, and a pagination class read at request time. ``?page`` and ``?page_size`` answer as the
+OpenAPI document says: positive integers, 400 naming the parameter otherwise, 404 past the last
+page, sizes capped."""
 
 import pytest
 
@@ -55,3 +57,35 @@ def test_pagination_class_is_read_at_request_time(partner, user, delegation):
     assert body["count"] == 2
     assert [note["text"] for note in body["results"]] == ["memo"]
     assert body["next"].endswith("/external-api/v1.0/notes/?limit=1&offset=1")
+
+
+# -- ?page and ?page_size as documented ---------------------------------------------------
+
+NOT_POSITIVE = ["0", "-1", "null", "", "1.5", "abc", " 2", "last", "+1"]
+
+
+@pytest.mark.parametrize("value", NOT_POSITIVE)
+def test_page_that_is_not_a_positive_integer_is_400_naming_it(widgets, value):
+    response = widgets.get(WIDGETS, {"page": value})
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {"page": ["A positive integer is required."]}
+
+
+@pytest.mark.parametrize("value", NOT_POSITIVE)
+def test_page_size_that_is_not_a_positive_integer_is_400_naming_it(widgets, value):
+    response = widgets.get(WIDGETS, {"page_size": value})
+
+    assert response.status_code == 400, response.content
+    assert response.json() == {"page_size": ["A positive integer is required."]}
+
+
+def test_valid_pages_and_sizes_are_served(widgets, delegation):
+    delegation(RESOURCE_MAX_PAGE_SIZE=2)
+
+    first = widgets.get(WIDGETS, {"page": "1", "page_size": "1"}).json()
+    capped = widgets.get(WIDGETS, {"page_size": "50"}).json()
+
+    assert [w["name"] for w in first["results"]] == ["w0"]
+    assert first["next"].endswith(f"{WIDGETS}?page=2&page_size=1")
+    assert len(capped["results"]) == 2

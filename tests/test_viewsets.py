@@ -169,7 +169,10 @@ def test_a_bearer_token_that_is_not_one_of_ours_is_401(user):
     response = client.get(NOTES)
 
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json() == {"detail": "Invalid token."}
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="api", error="invalid_token", error_description="Invalid token."'
+    )
 
 
 # -- actions a resource does not allow ---------------------------------------------------------

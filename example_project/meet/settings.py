@@ -174,13 +174,19 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Meet External API",
     "DESCRIPTION": (
-        "Lets registered third-party applications act on behalf of Meet users: an application "
-        "exchanges its client credentials and a user's e-mail for a short-lived access token "
-        "(`POST /external-api/v1.0/application/token/`), then calls the rooms endpoints with "
-        "`Authorization: Bearer <token>`. Each operation needs its scope."
+        "Lets registered third-party applications manage Meet rooms on behalf of Meet users."
     ),
     "VERSION": "1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request and response bodies as separate components (`RoomRequest`, `Room`): read-only
+    # fields (id, name, slug) are not asked of clients, and generated clients can build a body.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI's Authorize (client credentials) sends the ticked scopes after this one: the
+    # e-mail of the user to act for comes first in `scope`.
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "scopes": [env_str("SWAGGER_UI_USER_EMAIL", "demo@example.com")],
+        "scopeSeparator": " ",
+    },
     # Swagger UI and ReDoc from the drf-spectacular-sidecar package: no CDN, no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

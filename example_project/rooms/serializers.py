@@ -38,6 +38,24 @@ def generate_unused_room_slug() -> str:
     return generate_room_slug()
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only, as documented: no ``"yes"``, ``1`` or ``"false"``."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)
+
+
+def writable_access_levels() -> list[str]:
+    """The access levels the external API may set: ``public`` only where the settings allow it."""
+    if settings.EXTERNAL_API_DEFAULT_ACCESS_LEVEL == RoomAccessLevel.PUBLIC or (
+        settings.EXTERNAL_API_ALLOW_PUBLIC_ACCESS
+    ):
+        return list(RoomAccessLevel.values)
+    return [level for level in RoomAccessLevel.values if level != RoomAccessLevel.PUBLIC]
+
+
 class RoomConfigurationSerializer(serializers.Serializer):
     """Settings every participant of the room sees; unknown keys are refused."""
 
@@ -47,7 +65,7 @@ class RoomConfigurationSerializer(serializers.Serializer):
         allow_null=True,
         help_text=_("Sources participants may publish."),
     )
-    everyone_can_mute = serializers.BooleanField(
+    everyone_can_mute = StrictBooleanField(
         required=False,
         allow_null=True,
         help_text=_("Whether any participant may mute the others."),
@@ -151,9 +169,7 @@ class RoomSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "name", "slug"]
 
     def validate_access_level(self, value: str) -> str:
-        if settings.EXTERNAL_API_DEFAULT_ACCESS_LEVEL == RoomAccessLevel.PUBLIC:
-            return value
-        if value == RoomAccessLevel.PUBLIC and not settings.EXTERNAL_API_ALLOW_PUBLIC_ACCESS:
+        if value not in writable_access_levels():
             raise serializers.ValidationError(_("Public rooms are disabled for the external API."))
         return value
 
