@@ -11,11 +11,13 @@ from functools import partial
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 from rest_framework.settings import api_settings
 
+from .audit import DESTINATIONS
 from .conf import (
     DEFAULTS,
     IMPORT_STRINGS,
@@ -28,14 +30,36 @@ from .conf import (
     setting_name,
     with_new_names,
 )
-from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RESOURCE_OPTIONS
+from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RATE_OPTIONS, RESOURCE_OPTIONS
 from .scopes import is_valid_scope_token
-from .throttling import CACHE_FAILURE_POLICIES
+from .throttling import CACHE_FAILURE_POLICIES, is_valid_rate
 from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
 
 ID = "django_app_delegation"
 #: Import-string settings where None means "use the default" (DRF's pagination, say).
 NULLABLE_IMPORT_STRINGS = frozenset({"RESOURCE_PAGINATION_CLASS"})
+#: Settings holding one rate (or None).
+RATE_SETTINGS = (
+    "TOKEN_RATE_PER_IP",
+    "TOKEN_RATE_PER_APPLICATION",
+    "RESOURCE_RATE_PER_APPLICATION",
+    "RESOURCE_RATE_PER_USER",
+)
+#: Duration settings and the least each may be.
+DURATION_SETTINGS = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=1),
+    "LEEWAY": timedelta(0),
+    "TOKEN_LOCKOUT_LIFETIME": timedelta(seconds=1),
+    "LAST_USED_UPDATE_INTERVAL": timedelta(0),
+}
+#: Cache backends that do not share counts between processes, or do not count at all.
+UNSHARED_CACHE_BACKENDS = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
+RATE_HINT = 'A rate is "<number>/<second|minute|hour|day>", e.g. "300/minute", or None.'
 
 
 def _setting(name: str) -> Any:
@@ -114,9 +138,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
 
-    for name in ("ACCESS_TOKEN_LIFETIME", "LEEWAY"):
+    for name, minimum in DURATION_SETTINGS.items():
         value = _setting(name)
-        minimum = timedelta(seconds=1) if name == "ACCESS_TOKEN_LIFETIME" else timedelta(0)
         if not isinstance(value, timedelta) or value < minimum:
             messages.append(
                 Error(
@@ -147,17 +170,8 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id=f"{ID}.E014",
             )
         )
-    if _setting("TOKEN_VIEW_THROTTLE_CLASSES") and api_settings.NUM_PROXIES is None:
-        messages.append(
-            Warning(
-                'REST_FRAMEWORK["NUM_PROXIES"] is not set: throttles that count by client IP '
-                "take it from the X-Forwarded-For header the client sends, which anyone can vary "
-                "to escape the limit.",
-                hint="Set it to the number of proxies in front of the application (0 for none).",
-                id=f"{ID}.W002",
-            )
-        )
-
+    messages.extend(_check_limits())
+    messages.extend(_check_audit())
     messages.extend(_check_resources())
 
     if not _setting("AUDIENCE"):
@@ -169,6 +183,109 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     return messages
+
+
+def _check_limits() -> list[CheckMessage]:
+    """E024-E027 for the limits and the lockout; W002 for client IPs taken from the client."""
+    messages: list[CheckMessage] = []
+    for name in RATE_SETTINGS:
+        if not is_valid_rate(_setting(name)):
+            messages.append(
+                Error(f"{setting_name(name)} is not a rate.", hint=RATE_HINT, id=f"{ID}.E024")
+            )
+    messages.extend(_check_rate_map(_setting("TOKEN_RATE_OVERRIDES"), "TOKEN_RATE_OVERRIDES"))
+
+    failures = _setting("TOKEN_LOCKOUT_FAILURES")
+    if failures is not None and (
+        not isinstance(failures, int) or isinstance(failures, bool) or failures < 0
+    ):
+        messages.append(
+            Error(
+                f"{setting_name('TOKEN_LOCKOUT_FAILURES')} must be a number of failures "
+                "(0 or None: no lockout).",
+                id=f"{ID}.E026",
+            )
+        )
+
+    alias = _setting("THROTTLE_CACHE")
+    if alias not in settings.CACHES:
+        messages.append(
+            Error(
+                f"{setting_name('THROTTLE_CACHE')} {alias!r} is not an alias of CACHES.",
+                id=f"{ID}.E027",
+            )
+        )
+
+    counts_by_address = (
+        _setting("TOKEN_VIEW_THROTTLE_CLASSES")
+        or _setting("TOKEN_RATE_PER_IP")
+        or _setting("TOKEN_LOCKOUT_FAILURES")
+    )
+    default_client_ip = _setting("GET_CLIENT_IP") == DEFAULTS["GET_CLIENT_IP"]
+    if counts_by_address and default_client_ip and api_settings.NUM_PROXIES is None:
+        messages.append(
+            Warning(
+                'REST_FRAMEWORK["NUM_PROXIES"] is not set: the limits per client IP and the '
+                "lockout take the address from the X-Forwarded-For header the client sends, "
+                "which anyone can vary to escape them.",
+                hint="Set it to the number of proxies in front of the application (0 for none).",
+                id=f"{ID}.W002",
+            )
+        )
+    return messages
+
+
+def _check_rate_map(value: Any, *path: str) -> list[CheckMessage]:
+    """E025 unless ``value`` maps names to rates; E024 for each entry that is not a rate."""
+    if value is None:
+        return []
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        return [
+            Error(
+                f"{setting_name(*path)} must be a dict of rates.",
+                hint=RATE_HINT,
+                id=f"{ID}.E025",
+            )
+        ]
+    return [
+        Error(f"{setting_name(*path, key)} is not a rate.", hint=RATE_HINT, id=f"{ID}.E024")
+        for key, rate in value.items()
+        if not is_valid_rate(rate)
+    ]
+
+
+def _check_audit() -> list[CheckMessage]:
+    destinations = _setting("AUDIT_DESTINATIONS")
+    if not isinstance(destinations, list | tuple) or not set(destinations) <= set(DESTINATIONS):
+        return [
+            Error(
+                f"{setting_name('AUDIT_DESTINATIONS')} must list destinations among "
+                + ", ".join(f'"{destination}"' for destination in DESTINATIONS)
+                + " (or none).",
+                id=f"{ID}.E028",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_throttle_cache(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W004 (deployment): the limits count in a cache that server processes do not share."""
+    alias = _setting("THROTTLE_CACHE")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+    if backend not in UNSHARED_CACHE_BACKENDS:
+        return []
+    return [
+        Warning(
+            f"{setting_name('THROTTLE_CACHE')} is {alias!r}, a {backend.rsplit('.', 1)[-1]}: "
+            "each server process counts the limits and the lockout on its own (a DummyCache, "
+            "not at all).",
+            hint="Point it to a cache every process shares, such as Redis.",
+            id=f"{ID}.W004",
+        )
+    ]
 
 
 def _check_renamed(
@@ -259,6 +376,13 @@ def _check_resources() -> list[CheckMessage]:
                 error(f"{option_name('ACTION_SCOPES', action)} must be one scope name.", "E022")
         if options.get("OBJECT_VISIBILITY") not in (None, *OBJECT_VISIBILITIES):
             error(f"{option_name('OBJECT_VISIBILITY')} must be {visibilities}.", "E013")
+        for option in RATE_OPTIONS.values():
+            rates = options.get(option)
+            messages.extend(_check_rate_map(rates, "RESOURCES", name, option))
+            if isinstance(rates, dict):
+                unknown = sorted(set(map(str, rates)) - set(ACTIONS))
+                if unknown:
+                    error(f"{option_name(option)}: unknown action(s) {', '.join(unknown)}.", "E021")
     return messages
 
 

@@ -4,9 +4,11 @@ and the URLconf built from them."""
 from __future__ import annotations
 
 import importlib
+import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache, caches
 from django.test import override_settings
 from django.urls import clear_url_caches
 from rest_framework.test import APIClient
@@ -16,6 +18,55 @@ from tests import settings as test_settings
 
 TOKEN_URL = "/external-api/v1.0/application/token/"
 ALL_SCOPES = ["rooms:list", "rooms:retrieve", "rooms:create", "rooms:update", "rooms:delete"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """Each test starts with no request counted: the limits count in the default cache."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_cache():
+    """The ``redis`` cache alias (the local Redis, a key prefix per run).
+
+    Without a Redis server the test is skipped, except under CI (``CI`` set), where it fails:
+    CI must show the limits shared across processes.
+    """
+    redis = caches["redis"]
+    try:
+        redis.get("probe")
+    except Exception as exc:
+        reason = f"no Redis at {redis._servers[0]}: {type(exc).__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run the Redis tests")
+        pytest.skip(reason)
+    return redis
+
+
+class StoppedClock:
+    """The limits' clock, stopped at the start of a day (so at the start of every window)."""
+
+    def __init__(self) -> None:
+        self.now = 20_834 * 86_400.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Stop the limits' clock: ``clock.advance(60)`` moves it."""
+    from django_app_delegation import throttling
+
+    stopped = StoppedClock()
+    monkeypatch.setattr(throttling, "clock", stopped)
+    return stopped
 
 
 @pytest.fixture

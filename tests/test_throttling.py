@@ -3,7 +3,7 @@
 import logging
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 
 from django_app_delegation.signals import delegation_denied
@@ -30,13 +30,6 @@ class TwoPerMinuteByClient(SimpleRateThrottle):
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": request.data.get("client_id")}
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_token_view_throttles_with_429_retry_after_and_oauth_body(
@@ -114,18 +107,14 @@ def test_cache_outage_refuses_token_requests_with_503_when_set_to_deny(
     assert denials == []
 
 
-def test_throttle_counts_in_a_shared_redis(application, user, request_token, delegation):
-    redis = caches["redis"]
-    try:
-        redis.clear()
-    except Exception as exc:
-        pytest.skip(f"no Redis at {redis._servers}: {exc}")
+def test_throttle_counts_in_a_shared_redis(
+    application, user, request_token, delegation, redis_cache
+):
     delegation(TOKEN_VIEW_THROTTLE_CLASSES=["tests.test_throttling.TwoPerMinuteInRedis"])
 
     statuses = [request_token(application).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
-    redis.clear()
 
 
 # Client addresses behind proxies -----------------------------------------------------------------
@@ -220,3 +209,90 @@ def test_cache_outage_refuses_resource_api_calls_with_503_when_set_to_deny(
     assert response.json() == {
         "detail": "Request limits cannot be checked right now; try again later."
     }
+
+
+# The limits' building blocks ---------------------------------------------------------------------
+
+
+class RacingCache:
+    """A cache whose counter another request creates between ``incr`` and ``add``."""
+
+    def __init__(self):
+        self.value = None
+
+    def incr(self, key):
+        if self.value is None:
+            self.value = 1  # The other request's add() lands now...
+            raise ValueError(key)  # ...after ours found no key.
+        self.value += 1
+        return self.value
+
+    def add(self, key, value, timeout):
+        return False
+
+
+def test_a_counter_created_by_a_concurrent_request_is_incremented_not_reset():
+    from django_app_delegation.throttling import increment
+
+    assert increment(RacingCache(), "key", timeout=60) == 2
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [("300/minute", (300, 60)), ("1/s", (1, 1)), ("5/hour", (5, 3600)), ("2/day", (2, 86400))],
+)
+def test_rates_are_read_as_drf_reads_them(rate, parsed):
+    from django_app_delegation.throttling import parse_rate
+
+    assert parse_rate(rate) == parsed
+
+
+def test_application_and_resource_limits_skip_requests_they_cannot_attribute(delegation):
+    from types import SimpleNamespace
+
+    from django_app_delegation.throttling import (
+        ResourceApplicationRateThrottle,
+        ResourceUserRateThrottle,
+        TokenApplicationRateThrottle,
+    )
+
+    delegation(
+        TOKEN_RATE_PER_APPLICATION="1/minute",
+        RESOURCE_RATE_PER_APPLICATION="1/minute",
+        RESOURCE_RATE_PER_USER="1/minute",
+    )
+    session_request = SimpleNamespace(auth=None, user=SimpleNamespace(pk=1))
+    resource = SimpleNamespace(name="notes", rate=lambda kind, action: "1/minute")
+    cases = [
+        # The token view before client authentication.
+        (TokenApplicationRateThrottle(), session_request, SimpleNamespace(_application=None)),
+        # A view without a resource or an action (a subclass routing something else).
+        (ResourceApplicationRateThrottle(), session_request, SimpleNamespace(action="list")),
+        # A session-authenticated call: no application to count against.
+        (
+            ResourceUserRateThrottle(),
+            session_request,
+            SimpleNamespace(resource=resource, action="list"),
+        ),
+    ]
+    for throttle, request, view in cases:
+        assert all(throttle.allow_request(request, view) for _ in range(3))
+
+
+def test_a_lockout_counter_that_fails_to_count_lets_the_secret_check_answer(
+    application, user, request_token, caplog, monkeypatch
+):
+    from django_app_delegation.lockout import ClientLockout
+
+    def unavailable(self):
+        raise ConnectionError("the cache went away")
+
+    monkeypatch.setattr(ClientLockout, "failed", unavailable)
+
+    with caplog.at_level(logging.WARNING, logger="django_app_delegation"):
+        response = request_token(application, client_secret="wrong")
+
+    assert response.status_code == 401
+    assert "Throttle ClientLockout could not use its cache (ConnectionError): request allowed" in [
+        record.getMessage() for record in caplog.records
+    ]

@@ -125,6 +125,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
 
     pymysql.install_as_MySQLdb()
 
+# The cache the token endpoint's limits and lockout count in: Redis when REDIS_URL is set (every
+# server process then shares them, e.g. redis://127.0.0.1:6379/0), else local memory.
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_USER_MODEL = "users.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -166,6 +177,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front of the server: the limits per client IP and the lockout read the address
+    # they saw (0: the server is reached directly, as with `make demo`).
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -213,6 +227,9 @@ APP_DELEGATION = {
     "ALLOW_USER_CREATION": env_bool("DELEGATION_ALLOW_USER_CREATION", False),
     # Meet lists every room the delegated user has a role on, whoever created it.
     "OBJECT_VISIBILITY": "user",
+    # The audit trail: stored (the admin's "Delegation events"), and/or logged as JSON-ready
+    # records on the django_app_delegation.audit logger.
+    "AUDIT_DESTINATIONS": env_list("DELEGATION_AUDIT_DESTINATIONS", "database"),
     "RESOURCES": {
         "rooms": {
             "MODEL": "rooms.Room",
