@@ -1,4 +1,5 @@
-"""Admin for applications: scopes as checkboxes, domains inline, secrets shown exactly once."""
+"""Admin for applications (scopes as checkboxes, domains inline, secrets shown exactly once, usage
+from the audit trail) and the audit trail itself, read-only."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from . import audit
+from .conf import delegation_settings
 from .domains import normalize_domain
-from .models import Application, ApplicationDomain
+from .models import Application, ApplicationDomain, DelegationEvent
 from .scopes import known_scopes
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
@@ -24,6 +27,8 @@ SESSION_KEY = "django_app_delegation.new_secrets"
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 #: The field holding the stored hash: never shown, never filtered on.
 SECRET_FIELD = "client_secret"
+#: Columns and read-only fields of an application's usage (``ApplicationQuerySet.with_usage``).
+USAGE_FIELDS = ("tokens_last_24_hours", "tokens_last_30_days", "denied_last_30_days")
 
 
 class ShownSecret:
@@ -143,7 +148,39 @@ class ApplicationAdmin(admin.ModelAdmin):
             "created_at",
             "updated_at",
             "last_used_at",
+            *USAGE_FIELDS,
         ]
+
+    # -- usage, from the audit trail --------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
+        queryset = super().get_queryset(request)
+        if audit.DATABASE in delegation_settings.AUDIT_DESTINATIONS:
+            queryset = queryset.with_usage()  # One subquery per column: no query per row.
+        return queryset
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return (*super().get_list_display(request), *USAGE_FIELDS)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), *USAGE_FIELDS)
+
+    def usage(self, obj: Application, name: str) -> Any:
+        """An annotation of ``with_usage()``, or the empty value without a stored trail."""
+        value = getattr(obj, name, None)
+        return self.get_empty_value_display() if value is None else value
+
+    @admin.display(description=_("Tokens (24 h)"))
+    def tokens_last_24_hours(self, obj: Application) -> Any:
+        return self.usage(obj, "tokens_last_24_hours")
+
+    @admin.display(description=_("Tokens (30 days)"))
+    def tokens_last_30_days(self, obj: Application) -> Any:
+        return self.usage(obj, "tokens_last_30_days")
+
+    @admin.display(description=_("Denied (30 days)"))
+    def denied_last_30_days(self, obj: Application) -> Any:
+        return self.usage(obj, "denied_last_30_days")
 
     @admin.display(description=_("Scopes"))
     def scopes_display(self, obj: Application) -> str:
@@ -152,7 +189,8 @@ class ApplicationAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Application, form: Any, change: bool) -> None:
         if not change:
             obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
+        with audit.acting_for(request):  # A (de)activation is recorded with the staff user.
+            super().save_model(request, obj, form, change)
 
     def get_urls(self) -> list[Any]:
         info = self.opts.app_label, self.opts.model_name
@@ -178,7 +216,8 @@ class ApplicationAdmin(admin.ModelAdmin):
         permissions=["change"],
     )
     def regenerate_secret(self, request: HttpRequest, queryset: QuerySet[Application]) -> Any:
-        rotated = [(application, application.rotate_secret()) for application in queryset]
+        with audit.acting_for(request):
+            rotated = [(application, application.rotate_secret()) for application in queryset]
         return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
 
     def show_secrets_once(
@@ -232,3 +271,64 @@ class ApplicationAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
         return response
+
+
+@admin.register(DelegationEvent)
+class DelegationEventAdmin(admin.ModelAdmin):
+    """The audit trail, read-only for everyone (superusers included): events are evidence.
+
+    Old events go with ``manage.py prune_delegation_events``, not from here.
+    """
+
+    list_display = (
+        "timestamp",
+        "action",
+        "outcome",
+        "error",
+        "application",
+        "user",
+        "email_domain",
+        "object_reference",
+        "client_ip",
+    )
+    list_filter = (
+        "action",
+        "outcome",
+        ("timestamp", admin.DateFieldListFilter),
+        "application",
+    )
+    list_select_related = ("application", "user")
+    search_fields = ("=client_id", "=object_id", "=email_domain")
+    # No COUNT(*) of the whole table next to a filtered one: the trail grows large.
+    show_full_result_count = False
+    fields = (
+        "timestamp",
+        "action",
+        "outcome",
+        "error",
+        "application",
+        "client_id",
+        "user",
+        "email_domain",
+        "email",
+        "object_type",
+        "object_id",
+        "client_ip",
+        "user_agent",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("Object"))
+    def object_reference(self, obj: DelegationEvent) -> str:
+        if not obj.object_type and not obj.object_id:
+            return self.get_empty_value_display()
+        return f"{obj.object_type} {obj.object_id}".strip()
