@@ -187,7 +187,34 @@ TOKEN_RESPONSES = {
             'Unsupported media type "text/plain" in request.',
         ),
     ),
+    429: _oauth_error(
+        "Too many requests: from this client IP address, for this application, or after too "
+        "many failed client authentications from this address (the client is then not "
+        "authenticated at all). Retry after `Retry-After` seconds.",
+        (
+            "throttled",
+            "invalid_request",
+            "Request was throttled. Expected available in 42 seconds.",
+        ),
+    ),
+    503: _oauth_error(
+        "Request limits cannot be checked right now (and the server is set to refuse requests "
+        "then), or another request is creating this user. Retry after `Retry-After` seconds.",
+        (
+            "limitsUnavailable",
+            "temporarily_unavailable",
+            "Request limits cannot be checked right now; try again later.",
+        ),
+    ),
 }
+
+RETRY_AFTER = OpenApiParameter(
+    name="Retry-After",
+    type=int,
+    location=OpenApiParameter.HEADER,
+    response=[429, 503],
+    description="Seconds to wait before trying again.",
+)
 
 
 TOKEN_SCHEMA = extend_schema(
@@ -205,6 +232,7 @@ TOKEN_SCHEMA = extend_schema(
     },
     examples=TOKEN_REQUEST_EXAMPLES,
     responses=TOKEN_RESPONSES,
+    parameters=[RETRY_AFTER],
 )
 
 
@@ -303,7 +331,7 @@ class ResourceAutoSchema(AutoSchema):
         return f"Requires the `{' '.join(scopes)}` scope." if scopes else ""
 
     def get_override_parameters(self) -> list[Any]:
-        return [*super().get_override_parameters(), WWW_AUTHENTICATE]
+        return [*super().get_override_parameters(), WWW_AUTHENTICATE, RETRY_AFTER]
 
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
@@ -317,6 +345,13 @@ class ResourceAutoSchema(AutoSchema):
             errors["400"] = "Invalid input: field names map to messages (or nested errors)."
         if self.resource_view.action in ("retrieve", "update", "partial_update", "destroy"):
             errors["404"] = "No such object, or not one this application may reach."
+        errors["429"] = (
+            "Too many calls of this operation by the application, or by the application for "
+            "this user. Retry after `Retry-After` seconds."
+        )
+        errors["503"] = (
+            "Request limits cannot be checked right now. Retry after `Retry-After` seconds."
+        )
         for code, description in errors.items():
             if code == "400":
                 response = {
