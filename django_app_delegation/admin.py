@@ -3,7 +3,7 @@ from the audit trail) and the audit trail itself, read-only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from . import audit
 from .conf import delegation_settings
 from .domains import normalize_domain
-from .models import Application, ApplicationDomain, DelegationEvent
+from .models import Application, ApplicationDomain, ApplicationQuerySet, DelegationEvent
 from .scopes import known_scopes
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
@@ -154,7 +154,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     # -- usage, from the audit trail --------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
-        queryset = super().get_queryset(request)
+        queryset = cast(ApplicationQuerySet, super().get_queryset(request))
         if audit.DATABASE in delegation_settings.AUDIT_DESTINATIONS:
             queryset = queryset.with_usage()  # One subquery per column: no query per row.
         return queryset

@@ -274,7 +274,8 @@ def check_throttle_cache(
 ) -> list[CheckMessage]:
     """W004 (deployment): the limits count in a cache that server processes do not share."""
     alias = _setting("THROTTLE_CACHE")
-    backend = settings.CACHES.get(alias, {}).get("BACKEND") if isinstance(alias, str) else None
+    options = settings.CACHES.get(alias) if isinstance(alias, str) else None
+    backend = options.get("BACKEND") if isinstance(options, dict) else None
     if backend not in UNSHARED_CACHE_BACKENDS:
         return []
     return [

@@ -22,6 +22,7 @@ from django.core.cache import BaseCache
 
 from . import throttling
 from .conf import delegation_settings
+from .secrets import CLIENT_ID_MAX_LENGTH
 from .throttling import client_ip, counter_key, increment, throttle_cache
 
 SCOPE = "token_lockout"
@@ -38,6 +39,8 @@ class ClientLockout:
         self.retry_after = max(1, math.ceil((window + 1) * self.period - now))
         # Kept past its window's end, so that it cannot expire while it is still counted.
         self.timeout = 2 * self.period
+        # No stored client id is longer: a longer one is counted as one, cheaply.
+        client_id = client_id[: CLIENT_ID_MAX_LENGTH + 1]
         self.key = counter_key(SCOPE, client_id, client_ip(request) or "", self.period, window)
         self.failures = 0
 

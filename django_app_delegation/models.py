@@ -144,6 +144,8 @@ class Application(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
 
     objects = ApplicationManager()
+    # ``is_active`` as last loaded or saved (None for a new instance): save() compares it.
+    _saved_is_active: bool | None = None
 
     class Meta:
         ordering = ("-created_at",)
@@ -161,7 +163,7 @@ class Application(models.Model):
             self.set_new_secret()
         update_fields = kwargs.get("update_fields")
         saves_state = update_fields is None or "is_active" in update_fields
-        saved_state = getattr(self, "_saved_is_active", None)
+        saved_state = self._saved_is_active
         super().save(*args, **kwargs)
         if not saves_state:
             return
@@ -173,8 +175,10 @@ class Application(models.Model):
             audit.record(None, action=action, application=self)
 
     @classmethod
-    def from_db(cls, db: Any, field_names: Any, values: Any) -> Application:
-        instance = super().from_db(db, field_names, values)
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Application:
+        instance = super().from_db(db, field_names, values, **kwargs)
         # What save() compares with, to record (de)activations in the audit trail.
         instance._saved_is_active = instance.__dict__.get("is_active")
         return instance

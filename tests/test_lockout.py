@@ -209,3 +209,10 @@ def test_a_cache_outage_refuses_client_authentication_with_503_when_set_to_deny(
 
     assert response.status_code == 503
     assert response.json()["error"] == "temporarily_unavailable"
+
+
+def test_over_long_client_ids_are_locked_out_like_any_other(attempt, lockout, user):
+    """Whatever their length, they cost one short hash; no stored client id is that long."""
+    statuses = [attempt("x" * 100_000 + str(index), "wrong").status_code for index in range(4)]
+
+    assert statuses == [401, 401, 401, 429]
