@@ -1,25 +1,30 @@
-"""Admin for applications: scopes as checkboxes, domains inline, secrets shown exactly once."""
+"""Admin for applications (scopes as checkboxes, domains inline, secrets shown exactly once, usage
+from the audit trail) and the audit trail itself, read-only."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, override
 
+from . import audit
 from .conf import delegation_settings
 from .domains import normalize_domain
-from .models import Application, ApplicationDomain
+from .models import Application, ApplicationDomain, ApplicationQuerySet, DelegationEvent
 from .scopes import known_scopes
 
 if TYPE_CHECKING:
@@ -31,17 +36,26 @@ if TYPE_CHECKING:
     _DomainFormSet = forms.BaseInlineFormSet[ApplicationDomain, Application, _DomainForm]
     _DomainInline = admin.TabularInline[ApplicationDomain, Application]
     _ApplicationModelAdmin = admin.ModelAdmin[Application]
+    _EventModelAdmin = admin.ModelAdmin[DelegationEvent]
 else:
     _ApplicationForm = _DomainForm = forms.ModelForm
     _DomainFormSet = forms.BaseInlineFormSet
     _DomainInline = admin.TabularInline
-    _ApplicationModelAdmin = admin.ModelAdmin
+    _ApplicationModelAdmin = _EventModelAdmin = admin.ModelAdmin
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 #: The field holding the stored hash: never shown, never filtered on.
 SECRET_FIELD = "client_secret"
+#: Read-only fields of an application's usage (``ApplicationQuerySet.with_usage``); the list
+#: shows them under the last use, in one column, to stay within 1400 pixels.
+USAGE_LABELS = {
+    "tokens_last_24_hours": _("Tokens (24 h)"),
+    "tokens_last_30_days": _("Tokens (30 days)"),
+    "denied_last_30_days": _("Denied (30 days)"),
+}
+USAGE_FIELDS = tuple(USAGE_LABELS)
 
 
 class ShownSecret:
@@ -170,7 +184,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         "client_id",
         "scopes_display",
         "is_active",
-        "last_used_at",
+        "last_use",
         "created_at",
     )
     list_filter = (
@@ -210,7 +224,55 @@ class ApplicationAdmin(_ApplicationModelAdmin):
             "created_at",
             "updated_at",
             "last_used_at",
+            *USAGE_FIELDS,
         )
+
+    # -- usage, from the audit trail --------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Application]:
+        queryset = cast(ApplicationQuerySet, super().get_queryset(request))
+        if audit.DATABASE in delegation_settings.AUDIT_DESTINATIONS:
+            queryset = queryset.with_usage()  # One subquery per column: no query per row.
+        return queryset
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (*super().get_readonly_fields(request, obj), *USAGE_FIELDS)
+
+    def usage(self, obj: Application, name: str) -> Any:
+        """An annotation of ``with_usage()``, or the empty value without a stored trail."""
+        value = getattr(obj, name, None)
+        return self.get_empty_value_display() if value is None else value
+
+    @admin.display(description=_("last used at"), ordering="last_used_at")
+    def last_use(self, obj: Application) -> SafeString:
+        """The list's last use, then the usage figures (when the trail is stored)."""
+        used = display_for_field(
+            obj.last_used_at, self.opts.get_field("last_used_at"), self.get_empty_value_display()
+        )
+        day, month, denied = (getattr(obj, name, None) for name in USAGE_FIELDS)
+        if day is None or month is None or denied is None:  # No stored trail: no figures.
+            return format_html("{}", used)
+        figures = [
+            ngettext("%(count)d token in 24 h", "%(count)d tokens in 24 h", day) % {"count": day},
+            gettext("%(count)d in 30 days") % {"count": month},
+            gettext("%(count)d denied in 30 days") % {"count": denied},
+        ]
+        lines = format_html_join(
+            "", '<span class="usage-figure">{}</span>', ((f,) for f in figures)
+        )
+        return format_html('{}<span class="usage">{}</span>', used, lines)
+
+    @admin.display(description=USAGE_LABELS["tokens_last_24_hours"])
+    def tokens_last_24_hours(self, obj: Application) -> Any:
+        return self.usage(obj, "tokens_last_24_hours")
+
+    @admin.display(description=USAGE_LABELS["tokens_last_30_days"])
+    def tokens_last_30_days(self, obj: Application) -> Any:
+        return self.usage(obj, "tokens_last_30_days")
+
+    @admin.display(description=USAGE_LABELS["denied_last_30_days"])
+    def denied_last_30_days(self, obj: Application) -> Any:
+        return self.usage(obj, "denied_last_30_days")
 
     @admin.display(description=_("Scopes"))
     def scopes_display(self, obj: Application) -> str:
@@ -222,7 +284,8 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         if not change:
             # Read back by ``response_add``; the model declares no such attribute.
             obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
+        with audit.acting_for(request):  # A (de)activation is recorded with the staff user.
+            super().save_model(request, obj, form, change)
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
@@ -250,7 +313,8 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     def regenerate_secret(
         self, request: HttpRequest, queryset: QuerySet[Application]
     ) -> HttpResponse:
-        rotated = [(application, application.rotate_secret()) for application in queryset]
+        with audit.acting_for(request):
+            rotated = [(application, application.rotate_secret()) for application in queryset]
         return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
 
     @admin.action(description=_("Deactivate the selected applications"), permissions=["change"])
@@ -271,7 +335,8 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         """(De)activate the selection, record it in each one's history and say what changed."""
         # Counted first: a list filter on ``is_active`` would see the selection change.
         selected = queryset.count()
-        changed = queryset.set_active(active)  # type: ignore[attr-defined]
+        with audit.acting_for(request):  # Each (de)activation is recorded with the staff user.
+            changed = cast(ApplicationQuerySet, queryset).set_active(active)
         with override(None):  # The history stores names untranslated, as Django's own entries.
             field = str(self.model._meta.get_field("is_active").verbose_name)
         for application in changed:
@@ -358,3 +423,64 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         response["Cache-Control"] = "no-store"
         response["Pragma"] = "no-cache"
         return response
+
+
+@admin.register(DelegationEvent)
+class DelegationEventAdmin(_EventModelAdmin):
+    """The audit trail, read-only for everyone (superusers included): events are evidence.
+
+    Old events go with ``manage.py prune_delegation_events``, not from here.
+    """
+
+    list_display = (
+        "timestamp",
+        "action",
+        "outcome",
+        "error",
+        "application",
+        "user",
+        "email_domain",
+        "object_reference",
+        "client_ip",
+    )
+    list_filter = (
+        "action",
+        "outcome",
+        ("timestamp", admin.DateFieldListFilter),
+        "application",
+    )
+    list_select_related = ("application", "user")
+    search_fields = ("=client_id", "=object_id", "=email_domain")
+    # No COUNT(*) of the whole table next to a filtered one: the trail grows large.
+    show_full_result_count = False
+    fields = (
+        "timestamp",
+        "action",
+        "outcome",
+        "error",
+        "application",
+        "client_id",
+        "user",
+        "email_domain",
+        "email",
+        "object_type",
+        "object_id",
+        "client_ip",
+        "user_agent",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("Object"))
+    def object_reference(self, obj: DelegationEvent) -> str:
+        if not obj.object_type and not obj.object_id:
+            return self.get_empty_value_display()
+        return f"{obj.object_type} {obj.object_id}".strip()

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AppDelegationConfig(AppConfig):
-    """Registers the models, the admin and the system checks."""
+    """Registers the models, the admin, the system checks and the audit trail's receiver."""
 
     name = "django_app_delegation"
     label = "django_app_delegation"
@@ -11,7 +11,12 @@ class AppDelegationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import audit, checks  # noqa: F401  (checks: registers the system checks)
+        from .signals import user_provisioned
+
+        user_provisioned.connect(
+            audit.record_user_provisioned, dispatch_uid="django_app_delegation.audit.provisioned"
+        )
 
         try:
             import drf_spectacular  # noqa: F401

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
@@ -19,6 +20,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
+from .audit import DESTINATIONS
 from .conf import (
     DEFAULTS,
     IMPORT_STRINGS,
@@ -31,9 +33,9 @@ from .conf import (
     setting_name,
     with_new_names,
 )
-from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RESOURCE_OPTIONS
+from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RATE_OPTIONS, RESOURCE_OPTIONS
 from .scopes import is_valid_scope_token
-from .throttling import CACHE_FAILURE_POLICIES
+from .throttling import CACHE_FAILURE_POLICIES, is_valid_rate
 from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
 
 if TYPE_CHECKING:
@@ -42,6 +44,27 @@ if TYPE_CHECKING:
 ID = "django_app_delegation"
 #: Import-string settings where None means "use the default" (DRF's pagination, say).
 NULLABLE_IMPORT_STRINGS = frozenset({"RESOURCE_PAGINATION_CLASS"})
+#: Settings holding one rate (or None).
+RATE_SETTINGS = (
+    "TOKEN_RATE_PER_IP",
+    "TOKEN_RATE_PER_APPLICATION",
+    "RESOURCE_RATE_PER_APPLICATION",
+    "RESOURCE_RATE_PER_USER",
+)
+#: Duration settings and the least each may be.
+DURATION_SETTINGS = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=1),
+    "LEEWAY": timedelta(0),
+    "TOKEN_LOCKOUT_LIFETIME": timedelta(seconds=1),
+    "LAST_USED_UPDATE_INTERVAL": timedelta(0),
+}
+#: Cache backends that do not share counts between processes, or do not count at all.
+UNSHARED_CACHE_BACKENDS = frozenset(
+    {
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    }
+)
 
 
 def _setting(name: str) -> Any:
@@ -139,9 +162,8 @@ def check_settings(
             )
         )
 
-    for name in ("ACCESS_TOKEN_LIFETIME", "LEEWAY"):
+    for name, minimum in DURATION_SETTINGS.items():
         value = _setting(name)
-        minimum = timedelta(seconds=1) if name == "ACCESS_TOKEN_LIFETIME" else timedelta(0)
         if not isinstance(value, timedelta) or value < minimum:
             messages.append(
                 Error(
@@ -178,20 +200,8 @@ def check_settings(
                 id=f"{ID}.E014",
             )
         )
-    if _setting("TOKEN_VIEW_THROTTLE_CLASSES") and api_settings.NUM_PROXIES is None:
-        messages.append(
-            Warning(
-                _(
-                    "%(setting)s is not set: throttles that count by client IP take it from the "
-                    "X-Forwarded-For header the client sends, which anyone can vary to escape the "
-                    "limit."
-                )
-                % {"setting": 'REST_FRAMEWORK["NUM_PROXIES"]'},
-                hint=_("Set it to the number of proxies in front of the application (0 for none)."),
-                id=f"{ID}.W002",
-            )
-        )
-
+    messages.extend(_check_limits())
+    messages.extend(_check_audit())
     messages.extend(_check_resources())
 
     if not _setting("AUDIENCE"):
@@ -209,6 +219,132 @@ def check_settings(
 def _either(values: Sequence[str]) -> str:
     """``"a" or "b"``, quoted, in the active language."""
     return str(get_text_list([f'"{value}"' for value in values], _("or")))
+
+
+def _rate_hint() -> str:
+    return _('A rate is "<number>/<second|minute|hour|day>", e.g. "300/minute", or None.')
+
+
+def _not_a_rate(name: str) -> CheckMessage:
+    return Error(
+        _("%(setting)s is not a rate.") % {"setting": name}, hint=_rate_hint(), id=f"{ID}.E024"
+    )
+
+
+def _check_limits() -> list[CheckMessage]:
+    """E024-E027 for the limits and the lockout; W002 for client IPs taken from the client."""
+    messages: list[CheckMessage] = [
+        _not_a_rate(setting_name(name))
+        for name in RATE_SETTINGS
+        if not is_valid_rate(_setting(name))
+    ]
+    messages.extend(_check_rate_map(_setting("TOKEN_RATE_OVERRIDES"), "TOKEN_RATE_OVERRIDES"))
+
+    failures = _setting("TOKEN_LOCKOUT_FAILURES")
+    if failures is not None and (
+        not isinstance(failures, int) or isinstance(failures, bool) or failures < 0
+    ):
+        messages.append(
+            Error(
+                _("%(setting)s must be a number of failures (0 or None: no lockout).")
+                % {"setting": setting_name("TOKEN_LOCKOUT_FAILURES")},
+                id=f"{ID}.E026",
+            )
+        )
+
+    alias = _setting("THROTTLE_CACHE")
+    if not isinstance(alias, str) or alias not in settings.CACHES:
+        messages.append(
+            Error(
+                _("%(setting)s %(alias)s is not an alias of CACHES.")
+                % {"setting": setting_name("THROTTLE_CACHE"), "alias": repr(alias)},
+                id=f"{ID}.E027",
+            )
+        )
+
+    counts_by_address = (
+        _setting("TOKEN_VIEW_THROTTLE_CLASSES")
+        or _setting("TOKEN_RATE_PER_IP")
+        or _setting("TOKEN_LOCKOUT_FAILURES")
+    )
+    default_client_ip = _setting("GET_CLIENT_IP") == DEFAULTS["GET_CLIENT_IP"]
+    if counts_by_address and default_client_ip and api_settings.NUM_PROXIES is None:
+        messages.append(
+            Warning(
+                _(
+                    "%(setting)s is not set: the limits per client IP and the lockout take the "
+                    "address from the X-Forwarded-For header the client sends, which anyone can "
+                    "vary to escape them."
+                )
+                % {"setting": 'REST_FRAMEWORK["NUM_PROXIES"]'},
+                hint=_("Set it to the number of proxies in front of the application (0 for none)."),
+                id=f"{ID}.W002",
+            )
+        )
+    return messages
+
+
+def _check_rate_map(value: object, *path: str) -> list[CheckMessage]:
+    """E025 unless ``value`` maps names to rates; E024 for each entry that is not a rate."""
+    if value is None:
+        return []
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        return [
+            Error(
+                _("%(setting)s must be a dict of rates.") % {"setting": setting_name(*path)},
+                hint=_rate_hint(),
+                id=f"{ID}.E025",
+            )
+        ]
+    return [
+        _not_a_rate(setting_name(*path, key))
+        for key, rate in value.items()
+        if not is_valid_rate(rate)
+    ]
+
+
+def _check_audit() -> list[CheckMessage]:
+    """E028 unless ``AUDIT_DESTINATIONS`` lists known destinations."""
+    destinations = _setting("AUDIT_DESTINATIONS")
+    if not isinstance(destinations, list | tuple) or not set(destinations) <= set(DESTINATIONS):
+        return [
+            Error(
+                _("%(setting)s must list destinations among %(values)s (or none).")
+                % {
+                    "setting": setting_name("AUDIT_DESTINATIONS"),
+                    "values": ", ".join(f'"{destination}"' for destination in DESTINATIONS),
+                },
+                id=f"{ID}.E028",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_throttle_cache(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W005 (deployment): the limits count in a cache that server processes do not share."""
+    alias = _setting("THROTTLE_CACHE")
+    options = settings.CACHES.get(alias) if isinstance(alias, str) else None
+    backend = options.get("BACKEND") if isinstance(options, dict) else None
+    if not isinstance(backend, str) or backend not in UNSHARED_CACHE_BACKENDS:
+        return []
+    return [
+        Warning(
+            _(
+                "%(setting)s is %(alias)s, a %(backend)s: each server process counts the limits "
+                "and the lockout on its own (a DummyCache, not at all)."
+            )
+            % {
+                "setting": setting_name("THROTTLE_CACHE"),
+                "alias": repr(alias),
+                "backend": backend.rsplit(".", 1)[-1],
+            },
+            hint=_("Point it to a cache every process shares, such as Redis."),
+            id=f"{ID}.W005",
+        )
+    ]
 
 
 def _check_renamed(
@@ -346,6 +482,17 @@ def _check_resources() -> list[CheckMessage]:
                 must_be % {"setting": option_name("OBJECT_VISIBILITY"), "values": visibilities},
                 "E013",
             )
+        for option in RATE_OPTIONS.values():
+            rates = options.get(option)
+            messages.extend(_check_rate_map(rates, "RESOURCES", name, option))
+            if isinstance(rates, dict):
+                unknown = sorted(set(map(str, rates)) - set(ACTIONS))
+                if unknown:
+                    error(
+                        _("%(setting)s: unknown action(s) %(actions)s.")
+                        % {"setting": option_name(option), "actions": ", ".join(unknown)},
+                        "E021",
+                    )
     return messages
 
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from .hooks import (
         CanDelegateHook,
+        GetClientIPHook,
         GetDelegatedUserHook,
         GetTokenClaimsHook,
         GetTokenScopesHook,
@@ -75,11 +76,39 @@ DEFAULTS: dict[str, Any] = {
     "CAN_DELEGATE": "django_app_delegation.hooks.can_delegate",
     "GET_TOKEN_CLAIMS": "django_app_delegation.hooks.get_token_claims",
     "GET_TOKEN_SCOPES": "django_app_delegation.hooks.get_token_scopes",
-    # Throttles applied to the token endpoint (DRF throttle classes).
+    # Limits of the token endpoint (DRF rates, "<number>/<s|m|h|d>"; None: no limit): requests
+    # per client IP (before client authentication), and requests per application once its
+    # secret is verified, with per-client_id overrides.
+    "TOKEN_RATE_PER_IP": "600/minute",
+    "TOKEN_RATE_PER_APPLICATION": "300/minute",
+    "TOKEN_RATE_OVERRIDES": {},
+    # Brute-force lockout: after this many failed secret checks for one client_id from one client
+    # IP within TOKEN_LOCKOUT_LIFETIME, that pair is refused (429) until the period ends, without
+    # checking the secret. 0 or None turns it off.
+    "TOKEN_LOCKOUT_FAILURES": 10,
+    "TOKEN_LOCKOUT_LIFETIME": timedelta(minutes=15),
+    # More throttles applied to the token endpoint, before client authentication (DRF classes).
     "TOKEN_VIEW_THROTTLE_CLASSES": (),
+    # Limits of delegated API calls, per application and per (application, user), for each action
+    # of each resource; RESOURCES entries override them per action. None: no limit.
+    "RESOURCE_RATE_PER_APPLICATION": None,
+    "RESOURCE_RATE_PER_USER": None,
+    # The cache alias the limits and the lockout count in (shared by every process: Redis).
+    "THROTTLE_CACHE": "default",
     # When the throttles' cache cannot be reached: "allow" the request (with a warning log) or
     # "deny" it (503). Applies to the token endpoint and the resource viewset.
     "THROTTLE_CACHE_FAILURE": "allow",
+    # The client's IP address, for limits and the audit trail (see ``hooks.get_client_ip``).
+    "GET_CLIENT_IP": "django_app_delegation.hooks.get_client_ip",
+    # The token endpoint records ``Application.last_used_at`` at most once per interval.
+    "LAST_USED_UPDATE_INTERVAL": timedelta(minutes=5),
+    # Audit trail: where events go, among "database" (DelegationEvent rows), "logging" (the
+    # ``django_app_delegation.audit`` logger) and "signal" (``event_recorded``); () turns it off.
+    "AUDIT_DESTINATIONS": ("database",),
+    # Record the full e-mail of delegated users (only their domain otherwise).
+    "AUDIT_RECORD_EMAIL": False,
+    # Record list and retrieve calls of the resource API too (writes only otherwise).
+    "AUDIT_READS": False,
     # Resources exposed by ``ResourceViewSet``: route name -> options (see ``resources.py``).
     "RESOURCES": {},
     # Which objects a delegated call reaches: "application" (only the objects this application
@@ -103,6 +132,7 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
         "CAN_DELEGATE",
         "GET_TOKEN_CLAIMS",
         "GET_TOKEN_SCOPES",
+        "GET_CLIENT_IP",
         "TOKEN_VIEW_THROTTLE_CLASSES",
         "RESOURCE_AUTHENTICATION_CLASSES",
         "RESOURCE_PAGINATION_CLASS",
@@ -202,8 +232,21 @@ class DelegationSettings:
         CAN_DELEGATE: CanDelegateHook
         GET_TOKEN_CLAIMS: GetTokenClaimsHook
         GET_TOKEN_SCOPES: GetTokenScopesHook
+        TOKEN_RATE_PER_IP: str | None
+        TOKEN_RATE_PER_APPLICATION: str | None
+        TOKEN_RATE_OVERRIDES: dict[str, str | None]
+        TOKEN_LOCKOUT_FAILURES: int | None
+        TOKEN_LOCKOUT_LIFETIME: timedelta
         TOKEN_VIEW_THROTTLE_CLASSES: list[type[BaseThrottle]]
+        RESOURCE_RATE_PER_APPLICATION: str | None
+        RESOURCE_RATE_PER_USER: str | None
+        THROTTLE_CACHE: str
         THROTTLE_CACHE_FAILURE: str
+        GET_CLIENT_IP: GetClientIPHook
+        LAST_USED_UPDATE_INTERVAL: timedelta
+        AUDIT_DESTINATIONS: Collection[str]
+        AUDIT_RECORD_EMAIL: bool
+        AUDIT_READS: bool
         RESOURCES: dict[str, dict[str, Any]]
         OBJECT_VISIBILITY: str
         RESOURCE_AUTHENTICATION_CLASSES: list[type[BaseAuthentication]]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import OuterRef
-from django.db.models.functions import Cast
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -25,8 +26,15 @@ if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
 
 SCOPE_MAX_LENGTH = 100
-#: Longest primary key, rendered as text, that provenance records can hold.
+#: Longest primary key, rendered as text, that provenance records and events can hold.
 OBJECT_ID_MAX_LENGTH = 64
+#: Longest model label (``app_label.modelname``) an event can hold.
+OBJECT_TYPE_MAX_LENGTH = 100
+#: Longest ``User-Agent`` an event keeps (longer ones are cut).
+USER_AGENT_MAX_LENGTH = 255
+#: Longest error code an event can hold.
+ERROR_MAX_LENGTH = 64
+EMAIL_MAX_LENGTH = 254
 
 
 def validate_scope_list(value: object) -> None:
@@ -57,18 +65,53 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         """(De)activate the applications not already so, in one UPDATE; return those changed.
 
         Deactivation takes effect at once: the token endpoint refuses the application and its
-        tokens stop authenticating, whatever their expiry.
+        tokens stop authenticating, whatever their expiry. The audit trail records one
+        ``activate`` or ``deactivate`` event per application changed (with the request of
+        ``audit.acting_for(request)``, if any).
         """
+        from . import audit
+
         changed: list[Application] = list(self.exclude(is_active=active).order_by())
         if changed:
             now = timezone.now()
             self.model._default_manager.filter(pk__in=[app.pk for app in changed]).update(
                 is_active=active, updated_at=now
             )
+            action = EventAction.ACTIVATE if active else EventAction.DEACTIVATE
             for application in changed:
                 application.is_active = active
                 application.updated_at = now
+                application._saved_is_active = active
+                audit.record(None, action=action, application=application)
         return changed
+
+    def with_usage(self, now: datetime | None = None) -> ApplicationQuerySet:
+        """Annotate each application with its token requests, from the audit trail.
+
+        ``tokens_last_24_hours`` and ``tokens_last_30_days`` count tokens issued,
+        ``denied_last_30_days`` refused token requests (a wrong secret included). Each is a
+        subquery on the events' index, so a page of applications costs one query.
+        """
+        now = now or timezone.now()
+        issued = {"action": EventAction.ISSUE_TOKEN, "outcome": EventOutcome.SUCCESS}
+        denied = {"action": EventAction.ISSUE_TOKEN, "outcome": EventOutcome.FAILURE}
+        return self.annotate(
+            tokens_last_24_hours=_event_count(since=now - timedelta(hours=24), **issued),
+            tokens_last_30_days=_event_count(since=now - timedelta(days=30), **issued),
+            denied_last_30_days=_event_count(since=now - timedelta(days=30), **denied),
+        )
+
+
+def _event_count(*, since: datetime, **filters: Any) -> Coalesce:
+    """The number of the outer application's events matching ``filters`` since ``since``."""
+    events = (
+        DelegationEvent.objects.filter(application=OuterRef("pk"), timestamp__gte=since, **filters)
+        .order_by()
+        .values("application")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(events, output_field=models.IntegerField()), 0)
 
 
 # A module-level ``from_queryset()`` is what the django-stubs plugin types (not one in a base list).
@@ -134,6 +177,8 @@ class Application(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
 
     objects = ApplicationManager()
+    # ``is_active`` as last loaded or saved (None for a new instance): save() compares it.
+    _saved_is_active: bool | None = None
 
     class Meta:
         ordering = ("-created_at",)
@@ -149,7 +194,27 @@ class Application(models.Model):
             self.client_secret = client_secrets.hash_secret(self.client_secret)
         if not self.client_secret:
             self.set_new_secret()
+        update_fields = kwargs.get("update_fields")
+        saves_state = update_fields is None or "is_active" in update_fields
+        saved_state = self._saved_is_active
         super().save(*args, **kwargs)
+        if not saves_state:
+            return
+        self._saved_is_active = self.is_active
+        if saved_state is not None and saved_state != self.is_active:
+            from . import audit
+
+            action = EventAction.ACTIVATE if self.is_active else EventAction.DEACTIVATE
+            audit.record(None, action=action, application=self)
+
+    @classmethod
+    def from_db(
+        cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any
+    ) -> Application:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # What save() compares with, to record (de)activations in the audit trail.
+        instance._saved_is_active = instance.__dict__.get("is_active")
+        return instance
 
     def set_new_secret(self) -> str:
         """Generate a new secret, store its hash on the instance (unsaved) and return it."""
@@ -162,9 +227,15 @@ class Application(models.Model):
         self.client_secret = client_secrets.hash_secret(secret)
 
     def rotate_secret(self) -> str:
-        """Replace the secret, save it and return the new plaintext (shown once)."""
+        """Replace the secret, save it and return the new plaintext (shown once).
+
+        The audit trail records it (with the request of ``audit.acting_for(request)``, if any).
+        """
+        from . import audit
+
         secret = self.set_new_secret()
         self.save(update_fields=["client_secret", "updated_at"])
+        audit.record(None, action=EventAction.ROTATE_SECRET, application=self)
         return secret
 
     def check_client_secret(self, secret: str) -> bool:
@@ -193,10 +264,22 @@ class Application(models.Model):
             return bool(delegation_settings.EMPTY_DOMAIN_LIST_ALLOWS_ALL)
         return domain_matches(email_domain(email), allowed)
 
-    def mark_used(self) -> None:
+    def mark_used(self, *, interval: timedelta | None = None) -> bool:
+        """Record now as ``last_used_at`` unless it was recorded less than ``interval`` ago.
+
+        ``interval`` defaults to ``LAST_USED_UPDATE_INTERVAL``. The value loaded with the
+        instance decides, so a recent use costs no query; the UPDATE is conditional, so that
+        processes racing past the check write once. Returns whether the UPDATE was sent.
+        """
         now = timezone.now()
+        if interval is None:
+            interval = delegation_settings.LAST_USED_UPDATE_INTERVAL
+        if self.last_used_at is not None and now - self.last_used_at < interval:
+            return False
         self.last_used_at = now
-        type(self)._default_manager.filter(pk=self.pk).update(last_used_at=now)
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - interval)
+        type(self)._default_manager.filter(stale, pk=self.pk).update(last_used_at=now)
+        return True
 
 
 class ApplicationDomain(models.Model):
@@ -354,3 +437,100 @@ class ResourceProvenance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type_id}:{self.object_id} by {self.application_id}"
+
+
+class EventAction(models.TextChoices):
+    """What an audit event records; the values are stable (logs and filters use them)."""
+
+    ISSUE_TOKEN = "issue_token", _("Issue a token")
+    PROVISION_USER = "provision_user", _("Provision a user")
+    CREATE = "create", _("Create an object")
+    UPDATE = "update", _("Update an object")
+    DELETE = "delete", _("Delete an object")
+    LIST = "list", _("List objects")
+    RETRIEVE = "retrieve", _("Retrieve an object")
+    ROTATE_SECRET = "rotate_secret", _("Rotate the client secret")
+    ACTIVATE = "activate", _("Activate the application")
+    DEACTIVATE = "deactivate", _("Deactivate the application")
+    REVOKE = "revoke", _("Revoke a token")
+
+
+class EventOutcome(models.TextChoices):
+    SUCCESS = "success", _("success")
+    FAILURE = "failure", _("failure")
+
+
+class DelegationEventQuerySet(models.QuerySet["DelegationEvent"]):
+    def older_than(self, cutoff: datetime) -> DelegationEventQuerySet:
+        return self.filter(timestamp__lt=cutoff)
+
+
+class DelegationEvent(models.Model):
+    """One entry of the audit trail: what an application did, for whom, from where, and when.
+
+    Written by ``django_app_delegation.audit``. It never holds a secret or a token, and holds
+    the e-mail of the user only when ``AUDIT_RECORD_EMAIL`` is on (its domain otherwise).
+    """
+
+    timestamp = models.DateTimeField(_("timestamp"), default=timezone.now, db_index=True)
+    action = models.CharField(_("action"), max_length=32, choices=EventAction.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=EventOutcome.choices)
+    error = models.CharField(
+        _("error"),
+        max_length=ERROR_MAX_LENGTH,
+        blank=True,
+        help_text=_("The error code of a failure (RFC 6749 on the token endpoint)."),
+    )
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("application"),
+        db_index=False,  # Covered by the composite index below.
+    )
+    client_id = models.CharField(
+        _("client id"),
+        max_length=client_secrets.CLIENT_ID_MAX_LENGTH,
+        blank=True,
+        help_text=_("The application's client id, kept if the application is deleted."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    email_domain = models.CharField(_("e-mail domain"), max_length=DOMAIN_MAX_LENGTH, blank=True)
+    email = models.CharField(
+        _("e-mail"),
+        max_length=EMAIL_MAX_LENGTH,
+        blank=True,
+        help_text=_("Recorded only when AUDIT_RECORD_EMAIL is on."),
+    )
+    object_type = models.CharField(_("object type"), max_length=OBJECT_TYPE_MAX_LENGTH, blank=True)
+    # In context: the admin's catalogue translates "object id" its own way (as for provenance).
+    object_id = models.CharField(
+        pgettext_lazy("delegation event", "object id"), max_length=OBJECT_ID_MAX_LENGTH, blank=True
+    )
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_MAX_LENGTH, blank=True)
+
+    objects = DelegationEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-timestamp", "-pk")
+        verbose_name = _("delegation event")
+        verbose_name_plural = _("delegation events")
+        indexes = [
+            models.Index(
+                fields=["application", "action", "outcome", "timestamp"],
+                name="app_delegation_event_app",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.outcome} at {self.timestamp:%Y-%m-%d %H:%M:%S}"

@@ -38,6 +38,9 @@ Options that shape routes, ``ACTIONS`` and ``LOOKUP_FIELD``, are read when the U
     ``<name>:create``, ``<name>:update`` (update and partial_update) and ``<name>:delete``.
 ``OBJECT_VISIBILITY``
     overrides the global ``OBJECT_VISIBILITY`` for this resource.
+``ACTION_RATES_PER_APPLICATION``, ``ACTION_RATES_PER_USER``
+    ``{action: rate}`` overrides of ``RESOURCE_RATE_PER_APPLICATION`` and
+    ``RESOURCE_RATE_PER_USER`` (a rate such as ``"100/hour"``, or None for no limit).
 """
 
 from __future__ import annotations
@@ -90,8 +93,21 @@ HOOK_OPTIONS = {
 }
 #: Options holding a dotted path or the object itself (PERMISSION_CLASSES: a list of them).
 IMPORT_OPTIONS = ("SERIALIZER_CLASS", *HOOK_OPTIONS, "PERMISSION_CLASSES")
+#: Options overriding a limit per action, by the kind of counter (see ``Resource.rate``).
+RATE_OPTIONS = {
+    "APPLICATION": "ACTION_RATES_PER_APPLICATION",
+    "USER": "ACTION_RATES_PER_USER",
+}
 RESOURCE_OPTIONS = frozenset(
-    {"MODEL", *IMPORT_OPTIONS, "ACTIONS", "LOOKUP_FIELD", "ACTION_SCOPES", "OBJECT_VISIBILITY"}
+    {
+        "MODEL",
+        *IMPORT_OPTIONS,
+        "ACTIONS",
+        "LOOKUP_FIELD",
+        "ACTION_SCOPES",
+        "OBJECT_VISIBILITY",
+        *RATE_OPTIONS.values(),
+    }
 )
 
 
@@ -191,3 +207,12 @@ class Resource:
     @property
     def permission_classes(self) -> list[type[BasePermission]]:
         return self.load("PERMISSION_CLASSES") or []
+
+    def rate(self, kind: str, action: str) -> str | None:
+        """The limit of ``action`` per ``"APPLICATION"`` or per ``"USER"``, or None (no limit)."""
+        overrides: dict[str, str | None] = self.options.get(RATE_OPTIONS[kind]) or {}
+        if action in overrides:
+            return overrides[action]
+        if kind == "USER":
+            return delegation_settings.RESOURCE_RATE_PER_USER
+        return delegation_settings.RESOURCE_RATE_PER_APPLICATION

@@ -308,7 +308,36 @@ TOKEN_RESPONSES = {
             'Unsupported media type "text/plain" in request.',
         ),
     ),
+    429: _oauth_error(
+        "Too many requests: from this client IP address, for this application, or after too "
+        "many failed client authentications from this address (the client is then not "
+        "authenticated at all). Retry after `Retry-After` seconds.",
+        (
+            "throttled",
+            "Too many requests",
+            "invalid_request",
+            "Request was throttled. Expected available in 42 seconds.",
+        ),
+    ),
+    503: _oauth_error(
+        "Request limits cannot be checked right now (and the server is set to refuse requests "
+        "then), or another request is creating this user. Retry after `Retry-After` seconds.",
+        (
+            "limitsUnavailable",
+            "The limits' cache cannot be reached",
+            "temporarily_unavailable",
+            "Request limits cannot be checked right now; try again later.",
+        ),
+    ),
 }
+
+RETRY_AFTER = OpenApiParameter(
+    name="Retry-After",
+    type=int,
+    location=OpenApiParameter.HEADER,
+    response=[429, 503],
+    description="Seconds to wait before trying again.",
+)
 
 
 TOKEN_SCHEMA = extend_schema(
@@ -325,6 +354,7 @@ TOKEN_SCHEMA = extend_schema(
     request={"application/x-www-form-urlencoded": TokenRequestSerializer},
     examples=TOKEN_REQUEST_EXAMPLES,
     responses=TOKEN_RESPONSES,
+    parameters=[RETRY_AFTER],
 )
 
 
@@ -462,7 +492,7 @@ class ResourceAutoSchema(AutoSchema):
     def get_override_parameters(
         self,
     ) -> list[OpenApiParameter | Serializer[Any] | type[Serializer[Any]]]:
-        return [*super().get_override_parameters(), WWW_AUTHENTICATE]
+        return [*super().get_override_parameters(), WWW_AUTHENTICATE, RETRY_AFTER]
 
     def map_parsers(self) -> list[Any]:
         return [media for media in super().map_parsers() if "json" in media] or ["application/json"]
@@ -495,6 +525,13 @@ class ResourceAutoSchema(AutoSchema):
             errors["404"] = "A page past the last one."
         if action in ("retrieve", "update", "partial_update", "destroy"):
             errors["404"] = "No such object, or not one this application may reach."
+        errors["429"] = (
+            "Too many calls of this operation by the application, or by the application for "
+            "this user. Retry after `Retry-After` seconds."
+        )
+        errors["503"] = (
+            "Request limits cannot be checked right now. Retry after `Retry-After` seconds."
+        )
         for code, description in errors.items():
             if code == "400":
                 self.registry.register_on_missing(validation_error_component())

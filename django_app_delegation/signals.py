@@ -4,6 +4,9 @@
 * ``delegation_denied(sender=Application, application, email, reason, request)``: ``reason`` is
   the RFC 6749 error code and ``application`` is None when the client failed authentication.
 * ``user_provisioned(sender=User model, user, application, request)``
+* ``event_recorded(sender=DelegationEvent, event, request)``: an audit event, when
+  ``AUDIT_DESTINATIONS`` includes ``"signal"``; ``event`` is a ``DelegationEvent`` (saved when
+  ``"database"`` is a destination too) and ``request`` may be None.
 """
 
 from django.dispatch import Signal
@@ -11,3 +14,4 @@ from django.dispatch import Signal
 token_issued = Signal()
 delegation_denied = Signal()
 user_provisioned = Signal()
+event_recorded = Signal()

@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import audit
 from . import secrets as client_secrets
 from .conf import delegation_settings
 from .domains import email_domain, normalize_email
@@ -36,11 +37,16 @@ from .exceptions import (
     UnsupportedGrantType,
     UserInactive,
 )
-from .models import Application
+from .lockout import ClientLockout
+from .models import Application, EventAction, EventOutcome
 from .parsers import JSONParser, refused_body_parse_error
 from .scopes import is_valid_scope_token, normalize_scopes
 from .signals import delegation_denied, token_issued
-from .throttling import CacheFailureSafeThrottlingMixin
+from .throttling import (
+    CacheFailureSafeThrottlingMixin,
+    TokenApplicationRateThrottle,
+    TokenIPRateThrottle,
+)
 from .tokens import IssuedToken, issue_token
 
 if TYPE_CHECKING:
@@ -101,13 +107,25 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
     # What the request established so far, for the ``delegation_denied`` signal.
     _application: Application | None = None
     _email: str | None = None
+    # The application a client id named, before its secret was verified (for the audit trail).
+    _claimed_application: Application | None = None
 
     def get_throttles(self) -> list[BaseThrottle]:
-        return [throttle() for throttle in delegation_settings.TOKEN_VIEW_THROTTLE_CLASSES]
+        """Throttles checked before client authentication: per client IP, then the configured."""
+        configured = delegation_settings.TOKEN_VIEW_THROTTLE_CLASSES
+        return [TokenIPRateThrottle(), *(throttle() for throttle in configured)]
+
+    def get_application_throttles(self) -> list[BaseThrottle]:
+        """Throttles checked once the client is authenticated (``self._application`` is set)."""
+        return [TokenApplicationRateThrottle()]
+
+    def get_lockout(self, request: Request, client_id: str) -> ClientLockout | None:
+        return ClientLockout.for_request(request, client_id)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if not delegation_settings.ENABLED:
             raise Http404()
+        audit.collect(request)
         super().initial(request, *args, **kwargs)
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -116,6 +134,7 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         self.check_grant_type(params["grant_type"])
         application = self.authenticate_client(request, credentials)
         self._application = application
+        self.check_throttles(request, self.get_application_throttles())
         email, requested = self.parse_scope(params["scope"])
         self._email = email
         scopes = self.get_granted_scopes(application, requested)
@@ -124,6 +143,13 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         self.check_delegated_user(request, application, email, user)
         issued = issue_token(application=application, user=user, scopes=scopes, request=request)
         application.mark_used()
+        audit.record(
+            request,
+            action=EventAction.ISSUE_TOKEN,
+            application=application,
+            user=user,
+            email=email,
+        )
         token_issued.send(
             sender=Application,
             application=application,
@@ -217,7 +243,10 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         """Find the application and verify its secret; the secret is checked before ``is_active``.
 
         An unknown client id costs the same as a wrong secret, so no enumeration oracle exists.
+        A client id locked out from this address (see ``lockout.py``) is refused with 429 before
+        anything else, whether it exists or not.
         """
+        lockout = self.check_lockout(request, credentials.client_id)
         application = None
         if client_secrets.is_plausible_client_id(credentials.client_id):
             application = Application.objects.filter(client_id=credentials.client_id).first()
@@ -226,15 +255,48 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
                 application = None
         if application is None:
             client_secrets.verify_secret(credentials.client_secret, None)
+            verified = False
+        else:
+            self._claimed_application = application
+            verified = application.check_client_secret(credentials.client_secret)
+        self.count_authentication(request, lockout, verified=verified)
+        if not verified:
             raise self.client_error(via_basic=credentials.via_basic)
-        if not application.check_client_secret(credentials.client_secret):
-            raise self.client_error(via_basic=credentials.via_basic)
+        assert application is not None
         if not application.is_active:
             self._application = application
             raise self.client_error(
                 via_basic=credentials.via_basic, description=_("Application is inactive")
             )
         return application
+
+    def check_lockout(self, request: Request, client_id: str) -> ClientLockout | None:
+        """429 when ``client_id`` is locked out from this address; return its counter."""
+        lockout = self.get_lockout(request, client_id)
+        if lockout is None:
+            return None
+        try:
+            wait = lockout.wait()
+        except Exception as exc:  # Whatever the cache backend raises when it is down.
+            self.throttle_cache_failed(request, lockout, exc)
+            return None
+        if wait is not None:
+            self.throttled(request, wait)
+        return lockout
+
+    def count_authentication(
+        self, request: Request, lockout: ClientLockout | None, *, verified: bool
+    ) -> None:
+        """Count a failed secret check, or clear the count after a verified one."""
+        if lockout is None:
+            return
+        try:
+            if verified:
+                lockout.succeeded()
+            else:
+                lockout.failed()
+        except Exception as exc:  # Whatever the cache backend raises when it is down.
+            self.throttle_cache_failed(request, lockout, exc)
 
     def client_error(self, *, via_basic: bool, description: str | None = None) -> InvalidClient:
         headers = {"WWW-Authenticate": BASIC_CHALLENGE} if via_basic else None
@@ -348,6 +410,10 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         return super().handle_exception(exc)
 
     def report_denial(self, exc: TokenRequestError) -> None:
+        """Send ``delegation_denied`` and record the refusal in the audit trail.
+
+        Not for malformed requests: refusing them costs no more than parsing them.
+        """
         if exc.error in ("invalid_request", "unsupported_grant_type", "temporarily_unavailable"):
             return
         delegation_denied.send(
@@ -357,6 +423,14 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
             reason=exc.error,
             request=self.request,
         )
+        audit.record(
+            self.request,
+            action=EventAction.ISSUE_TOKEN,
+            outcome=EventOutcome.FAILURE,
+            error=exc.error,
+            application=self._application or self._claimed_application,
+            email=self._email,
+        )
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -364,4 +438,5 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         response = super().finalize_response(request, response, *args, **kwargs)
         for header, value in NO_STORE_HEADERS.items():
             response[header] = value
+        audit.flush(request)
         return response

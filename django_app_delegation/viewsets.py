@@ -19,13 +19,18 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from . import audit
 from .conf import delegation_settings
 from .locking import RowLockingMixin
-from .models import ResourceProvenance
+from .models import EventAction, ResourceProvenance
 from .parsers import JSONParser, refused_body_parse_error
 from .permissions import HasActionScope
 from .resources import Resource
-from .throttling import CacheFailureSafeThrottlingMixin
+from .throttling import (
+    CacheFailureSafeThrottlingMixin,
+    ResourceApplicationRateThrottle,
+    ResourceUserRateThrottle,
+)
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -34,7 +39,19 @@ if TYPE_CHECKING:
     from rest_framework.pagination import BasePagination
     from rest_framework.permissions import BasePermission
     from rest_framework.serializers import BaseSerializer
+    from rest_framework.throttling import BaseThrottle
     from rest_framework.views import AsView, GenericView
+
+#: The audit trail's action for each viewset action.
+EVENT_ACTIONS = {
+    "list": EventAction.LIST,
+    "retrieve": EventAction.RETRIEVE,
+    "create": EventAction.CREATE,
+    "update": EventAction.UPDATE,
+    "partial_update": EventAction.UPDATE,
+    "destroy": EventAction.DELETE,
+}
+READ_ACTIONS = ("list", "retrieve")
 
 
 class ResourceViewSet(
@@ -53,7 +70,7 @@ class ResourceViewSet(
     class attribute). Subclasses may instead set ``queryset``, ``serializer_class``,
     ``scope_map`` and ``permission_classes`` like any DRF viewset and override the ``get_*``
     methods; provenance and ``OBJECT_VISIBILITY`` still apply. Writes hold the object's row lock
-    (see ``locking.py``).
+    (see ``locking.py``) and are recorded in the audit trail in their transaction.
     """
 
     resource_name: str | None = None
@@ -113,6 +130,14 @@ class ResourceViewSet(
         ]
         return [permission() for permission in classes]
 
+    def get_throttles(self) -> list[BaseThrottle]:
+        """DRF's default throttles, then the limits per application and per user of the action."""
+        return [
+            *super().get_throttles(),
+            ResourceApplicationRateThrottle(),
+            ResourceUserRateThrottle(),
+        ]
+
     # DRF declares a class attribute; a property reads the setting at request time.
     @property
     def pagination_class(self) -> type[BasePagination] | None:  # type: ignore[override]
@@ -150,9 +175,40 @@ class ResourceViewSet(
             queryset = queryset.filter(Exists(self.get_provenance_records(model)))
         return queryset
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        audit.collect(request)
+        super().initial(request, *args, **kwargs)
+
     def handle_exception(self, exc: Exception) -> Response:
         # Bodies Django refuses to read (too large, too many fields) answer a parse error (400).
         return super().handle_exception(refused_body_parse_error(exc, self.request) or exc)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        action = getattr(self, "action", None)
+        reads = delegation_settings.AUDIT_READS
+        if reads and action in READ_ACTIONS and response.status_code == 200:
+            object_id = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+            self.record_event(action, object_id=object_id)
+        audit.flush(request)
+        return response
+
+    def record_event(
+        self, action: str, instance: models.Model | None = None, object_id: Any = None
+    ) -> None:
+        """Record ``action`` of the delegated user on ``instance`` (or ``object_id``)."""
+        auth = self.request.auth
+        audit.record(
+            self.request,
+            action=EVENT_ACTIONS[action],
+            application_id=getattr(auth, "application_id", None),
+            client_id=getattr(auth, "client_id", None) or "",
+            user=self.request.user,
+            instance=instance,
+            object_id=object_id,
+        )
 
     def get_provenance_records(
         self, model: type[models.Model]
@@ -172,6 +228,8 @@ class ResourceViewSet(
             created = serializer.instance if instance is None else instance
             assert created is not None, "PERFORM_CREATE saved nothing"
             self.record_provenance(created)
+            self.record_event("create", created)
+            audit.flush(self.request)
 
     def record_provenance(self, instance: models.Model) -> None:
         """Remember which application (and user) created ``instance``; no-op for other tokens."""
@@ -181,13 +239,19 @@ class ResourceViewSet(
             ResourceProvenance.objects.record(instance, application_id=application_id, user=user)
 
     def perform_update(self, serializer: BaseSerializer[models.Model]) -> None:
+        """Save through the hook and record the event (in ``update()``'s transaction)."""
         hook = self.resource.load("PERFORM_UPDATE")
         hook(request=self.request, serializer=serializer, resource=self.resource)
+        self.record_event("update", serializer.instance)
+        audit.flush(self.request)
 
     def perform_destroy(self, instance: models.Model) -> None:
         """Delete the object (through the hook) and its provenance record together."""
         hook = self.resource.load("PERFORM_DESTROY")
         # Inside destroy()'s transaction this joins it (no savepoint): any error rolls back both.
         with transaction.atomic(savepoint=False):
+            object_id = instance.pk  # Django clears it once the row is deleted.
             ResourceProvenance.objects.of(instance).delete()
             hook(request=self.request, instance=instance, resource=self.resource)
+            self.record_event("destroy", instance, object_id=object_id)
+            audit.flush(self.request)

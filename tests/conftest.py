@@ -1,5 +1,6 @@
 """The fixtures of the app's tests, each defined once: settings, applications with their plaintext
-secret, users, tokens, keys, signal receivers and the URLconf built from the settings.
+secret, users, tokens, keys, the limits' caches and clock, signal receivers and the URLconf built
+from the settings.
 
 Plain functions (token requests, minted tokens, URLs) are in ``helpers.py``, test doubles in
 ``doubles.py``.
@@ -12,15 +13,25 @@ import importlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.test import override_settings
 from django.urls import clear_url_caches
+from django.utils import translation
 from rest_framework.test import APIClient
 
+from django_app_delegation import throttling
 from django_app_delegation.models import Application
 from django_app_delegation.resources import ACTIONS
 from tests import settings as test_settings
-from tests.doubles import OURS, THEIRS
-from tests.helpers import ALL_SCOPES, NOTE_SCOPES, WIDGET_SCOPES, pem_pair, token_for
+from tests.doubles import OURS, THEIRS, StoppedClock
+from tests.helpers import (
+    ALL_SCOPES,
+    NOTE_SCOPES,
+    WIDGET_SCOPES,
+    pem_pair,
+    require_redis,
+    token_for,
+)
 
 # -- settings -------------------------------------------------------------------------------------
 
@@ -93,6 +104,15 @@ def legacy_hashers(settings):
         "tests.doubles.QuickPBKDF2PasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the settings' language: a request with ``Accept-Language: fr`` leaves
+    French active in the thread (``LocaleMiddleware`` activates it), and commands run next would
+    speak it."""
+    yield
+    translation.deactivate()
 
 
 # -- applications ---------------------------------------------------------------------------------
@@ -187,6 +207,32 @@ def rsa_keys():
 def ec_keys():
     """PEM texts of a P-256 key pair (private, public)."""
     return pem_pair(ec.generate_private_key(ec.SECP256R1()))
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    """Each test starts with no request counted: the limits count in the default cache."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def redis_cache():
+    """The local Redis (see ``helpers.require_redis``): the test skips without one, or fails
+    under CI."""
+    return require_redis()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Stop the limits' clock at the start of a day: ``clock.advance(60)`` moves it."""
+    stopped = StoppedClock()
+    monkeypatch.setattr(throttling, "clock", stopped)
+    return stopped
 
 
 # -- signals --------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 A second authenticator (an OIDC resource server after ours), hooks for ``APP_DELEGATION`` and
 its resources (some failing halfway), a serializer and a pagination class to swap in, throttles,
-a fast legacy password hasher, a database router and querysets. Settings name them by dotted
-path (``tests.doubles.<name>``), as a project's settings would.
+the limits' stopped clock, a fast legacy password hasher, a database router and querysets.
+Settings name them by dotted path (``tests.doubles.<name>``), as a project's settings would.
 """
 
 from __future__ import annotations
@@ -126,6 +126,11 @@ def inactive_user_hook(*, email: str, **kwargs: Any) -> Any:
     return get_user_model().objects.create_user(username="ghost", email=email, is_active=False)
 
 
+def first_forwarded_address(*, request: Any, **kwargs: Any) -> str | None:
+    """A ``GET_CLIENT_IP`` hook of a host that knows its proxies: the first forwarded address."""
+    return request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[0] or None
+
+
 # -- resource hooks -------------------------------------------------------------------------------
 
 
@@ -232,6 +237,20 @@ class TwoPerMinuteInRedis(TwoPerMinuteByClient):
 class TwoPerMinuteByAddress(AnonRateThrottle):
     rate = "2/min"
     scope = "token-address"
+
+
+class StoppedClock:
+    """The limits' clock (``throttling.clock``), stopped at the start of a day, so at the start of
+    every window; ``advance(seconds)`` moves it."""
+
+    def __init__(self) -> None:
+        self.now = 20_834 * 86_400.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 # -- storage --------------------------------------------------------------------------------------

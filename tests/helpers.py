@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import random
 import time
 import uuid
@@ -19,8 +20,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.core.cache import BaseCache, caches
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -96,13 +99,16 @@ def request_token(
     *,
     scopes: Any = (),
     headers: dict[str, str] | None = None,
+    address: str | None = None,
     **overrides: Any,
 ) -> Any:
     """Ask the token endpoint (JSON body) for a token of ``application`` acting for ``email``;
-    returns the response. ``overrides`` replace parameters (``None`` leaves one out)."""
+    returns the response. ``overrides`` replace parameters (``None`` leaves one out); ``address``
+    is the client's (``REMOTE_ADDR``, the test client's 127.0.0.1 otherwise)."""
     body = {**token_params(application, email, scopes), **overrides}
     body = {name: value for name, value in body.items() if value is not None}
-    return post_token(body, headers=headers)
+    extra = {"REMOTE_ADDR": address} if address is not None else {}
+    return post_token(body, headers=headers, **extra)
 
 
 def token_for(application: Application, email: str = "alice@example.com", scopes: Any = ()) -> str:
@@ -267,6 +273,26 @@ def create_note(
 
 def provenance_of(instance: Any) -> ResourceProvenance:
     return ResourceProvenance.objects.of(instance).get()
+
+
+# -- the local Redis -------------------------------------------------------------------------------
+
+
+def require_redis() -> BaseCache:
+    """The ``redis`` cache alias (the local Redis, a key prefix per run).
+
+    Without a Redis server the calling test is skipped, except under CI (``CI`` set), where it
+    fails: CI must show the limits shared across processes.
+    """
+    redis = caches["redis"]
+    try:
+        redis.get("probe")
+    except Exception as exc:
+        reason = f"no Redis at {redis._servers[0]}: {type(exc).__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}; CI must run the Redis tests")
+        pytest.skip(reason)
+    return redis
 
 
 # -- randomness ------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Minimal settings for the app's own tests. ``DATABASE_URL`` switches the database."""
 
 import os
+import uuid
 
 import dj_database_url
 
@@ -56,17 +57,20 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "second": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "second"},
     # A Redis server that is down (nothing listens on port 1): throttles must survive it.
     "unreachable": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
     },
-    # The local Redis, when there is one (tests that need it skip otherwise).
+    # The local Redis, when there is one (tests that need it skip otherwise). Each run has its
+    # own key prefix: runs in parallel (tox) share the server and never clear it.
     "redis": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        "KEY_PREFIX": f"tests-{uuid.uuid4().hex}",
     },
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -79,6 +83,8 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # No proxy: limits per client IP count REMOTE_ADDR (check W002).
+    "NUM_PROXIES": 0,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -338,9 +338,9 @@ def test_unknown_throttle_cache_failure_policy_is_an_error(delegation, value):
     assert ids() == [f"{ID}.E014"]
 
 
-def test_token_throttles_without_num_proxies_are_a_warning(delegation, settings):
+def test_the_default_limits_without_num_proxies_are_a_warning(settings):
+    """The limit per client IP and the lockout are on by default, and count by address."""
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
-    delegation(TOKEN_VIEW_THROTTLE_CLASSES=["rest_framework.throttling.AnonRateThrottle"])
 
     messages = check_settings()
 
@@ -348,8 +348,198 @@ def test_token_throttles_without_num_proxies_are_a_warning(delegation, settings)
     assert "X-Forwarded-For" in messages[0].msg
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"TOKEN_VIEW_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]},
+        {"TOKEN_RATE_PER_IP": "10/minute"},
+        {"TOKEN_LOCKOUT_FAILURES": 5},
+    ],
+    ids=["throttle classes", "rate per IP", "lockout"],
+)
+def test_each_count_by_address_without_num_proxies_is_a_warning(delegation, settings, values):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
+    delegation(**{"TOKEN_RATE_PER_IP": None, "TOKEN_LOCKOUT_FAILURES": 0, **values})
+
+    assert ids() == [f"{ID}.W002"]
+
+
+def test_nothing_counted_by_address_needs_no_num_proxies(delegation, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
+    delegation(TOKEN_RATE_PER_IP=None, TOKEN_LOCKOUT_FAILURES=0)
+
+    assert ids() == []
+
+
+def test_a_client_ip_hook_of_the_host_needs_no_num_proxies(delegation, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": None}
+    delegation(GET_CLIENT_IP="tests.doubles.first_forwarded_address")
+
+    assert ids() == []
+
+
 @pytest.mark.parametrize("num_proxies", [0, 2])
 def test_token_throttles_with_num_proxies_set_are_fine(delegation, settings, num_proxies):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": num_proxies}
     delegation(TOKEN_VIEW_THROTTLE_CLASSES=["rest_framework.throttling.AnonRateThrottle"])
     assert ids() == []
+
+
+# -- E024-E028, E009, W005: limits, lockout, audit trail ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "TOKEN_RATE_PER_IP",
+        "TOKEN_RATE_PER_APPLICATION",
+        "RESOURCE_RATE_PER_APPLICATION",
+        "RESOURCE_RATE_PER_USER",
+    ],
+)
+@pytest.mark.parametrize("rate", ["10/minute", "1/s", "500/hour", "3/day", None])
+def test_rates_are_accepted(delegation, name, rate):
+    delegation(**{name: rate})
+    assert ids() == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "TOKEN_RATE_PER_IP",
+        "TOKEN_RATE_PER_APPLICATION",
+        "RESOURCE_RATE_PER_APPLICATION",
+        "RESOURCE_RATE_PER_USER",
+    ],
+)
+@pytest.mark.parametrize("rate", ["10", "ten/minute", "10/fortnight", "", 10, "/minute"])
+def test_a_rate_that_does_not_parse_is_an_error(delegation, name, rate):
+    delegation(**{name: rate})
+
+    messages = check_settings()
+
+    assert [(message.id, message.msg) for message in messages] == [
+        (f"{ID}.E024", f'APP_DELEGATION["{name}"] is not a rate.')
+    ]
+
+
+def test_rate_overrides_map_client_ids_to_rates(delegation, application):
+    delegation(TOKEN_RATE_OVERRIDES={application.client_id: "1000/minute", "other": None})
+    assert ids() == []
+
+
+def test_a_rate_override_that_does_not_parse_is_an_error(delegation):
+    delegation(TOKEN_RATE_OVERRIDES={"abc": "lots"})
+
+    assert [(m.id, m.msg) for m in check_settings()] == [
+        (f"{ID}.E024", 'APP_DELEGATION["TOKEN_RATE_OVERRIDES"]["abc"] is not a rate.')
+    ]
+
+
+@pytest.mark.parametrize("value", [["abc"], "abc:10/minute", {1: "10/minute"}])
+def test_rate_overrides_that_are_no_dict_of_rates_are_an_error(delegation, value):
+    delegation(TOKEN_RATE_OVERRIDES=value)
+    assert ids() == [f"{ID}.E025"]
+
+
+def test_resource_action_rates_are_checked(resource_options):
+    resource_options(
+        "notes",
+        ACTION_RATES_PER_APPLICATION={"create": "5/minute", "list": "often"},
+        ACTION_RATES_PER_USER={"fly": "1/minute"},
+    )
+
+    assert [(m.id, m.msg) for m in check_settings()] == [
+        (
+            f"{ID}.E024",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTION_RATES_PER_APPLICATION"]["list"] is '
+            "not a rate.",
+        ),
+        (
+            f"{ID}.E021",
+            'APP_DELEGATION["RESOURCES"]["notes"]["ACTION_RATES_PER_USER"]: unknown action(s) fly.',
+        ),
+    ]
+
+
+def test_resource_action_rates_must_be_a_dict(resource_options):
+    resource_options("notes", ACTION_RATES_PER_USER="1/minute")
+    assert ids() == [f"{ID}.E025"]
+
+
+@pytest.mark.parametrize("value", [-1, "10", 2.5, True])
+def test_lockout_failures_must_be_a_count(delegation, value):
+    delegation(TOKEN_LOCKOUT_FAILURES=value)
+    assert ids() == [f"{ID}.E026"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TOKEN_LOCKOUT_LIFETIME", timedelta(0)),
+        ("TOKEN_LOCKOUT_LIFETIME", 900),
+        ("LAST_USED_UPDATE_INTERVAL", timedelta(seconds=-1)),
+        ("LAST_USED_UPDATE_INTERVAL", "5m"),
+    ],
+)
+def test_durations_of_the_lockout_and_of_last_use_must_be_timedeltas(delegation, name, value):
+    delegation(**{name: value})
+    assert ids() == [f"{ID}.E009"]
+
+
+def test_last_used_interval_may_be_zero(delegation):
+    delegation(LAST_USED_UPDATE_INTERVAL=timedelta(0))
+    assert ids() == []
+
+
+def test_throttle_cache_must_name_a_cache(delegation):
+    delegation(THROTTLE_CACHE="redis-main")
+
+    assert [(m.id, m.msg) for m in check_settings()] == [
+        (f"{ID}.E027", "APP_DELEGATION[\"THROTTLE_CACHE\"] 'redis-main' is not an alias of CACHES.")
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", [(), ["database"], ("logging", "signal"), ("database", "logging", "signal")]
+)
+def test_audit_destinations_are_accepted(delegation, value):
+    delegation(AUDIT_DESTINATIONS=value)
+    assert ids() == []
+
+
+@pytest.mark.parametrize("value", ["database", ("database", "syslog"), None])
+def test_unknown_audit_destinations_are_an_error(delegation, value):
+    delegation(AUDIT_DESTINATIONS=value)
+    assert ids() == [f"{ID}.E028"]
+
+
+@pytest.mark.parametrize("alias", ["default", "second"])
+def test_limits_counted_in_a_per_process_cache_are_a_deployment_warning(delegation, alias):
+    delegation(THROTTLE_CACHE=alias)
+
+    messages = [m for m in run_deployment_checks() if m.id == f"{ID}.W005"]
+
+    assert [m.msg for m in messages] == [
+        f'APP_DELEGATION["THROTTLE_CACHE"] is {alias!r}, a LocMemCache: each server process '
+        "counts the limits and the lockout on its own (a DummyCache, not at all)."
+    ]
+
+
+@pytest.mark.parametrize("alias", ["redis", "unreachable"])
+def test_limits_counted_in_a_shared_cache_need_no_warning(delegation, alias):
+    delegation(THROTTLE_CACHE=alias)
+
+    assert f"{ID}.W005" not in [m.id for m in run_deployment_checks()]
+
+
+def test_w005_is_a_deployment_check_only():
+    from django.core.checks import run_checks
+
+    assert f"{ID}.W005" not in [m.id for m in run_checks()]
+
+
+def run_deployment_checks():
+    from django.core.checks import run_checks
+
+    return run_checks(include_deployment_checks=True, tags=["security"])

@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from django_app_delegation.models import Application
+from django_app_delegation.models import Application, DelegationEvent
 from tests.helpers import request_token, stored_secret
 
 pytestmark = pytest.mark.django_db
@@ -364,6 +364,18 @@ def test_deactivate_application_reactivate(make_application):
         f"On ({on.client_id}) was already active.",
     ]
     assert Application.objects.filter(is_active=True).count() == 2
+
+
+def test_deactivate_application_records_each_change_in_the_audit_trail(make_application):
+    on = make_application(name="On")
+    off = make_application(name="Off", is_active=False)
+
+    run("deactivate_application", on.client_id, off.client_id)
+    run("deactivate_application", "--reactivate", on.client_id, off.client_id)
+
+    first, *then = DelegationEvent.objects.order_by("pk").values_list("action", "application_id")
+    assert first == ("deactivate", on.pk)
+    assert sorted(then) == sorted([("activate", on.pk), ("activate", off.pk)])
 
 
 def test_deactivate_application_with_an_unknown_client_id_changes_nothing(application):

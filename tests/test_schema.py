@@ -33,8 +33,8 @@ def test_token_operation_documents_the_form_body_and_basic_auth(schema):
 def test_token_operation_documents_every_error_with_an_rfc6749_body(schema):
     responses = schema["paths"][TOKEN_PATH]["post"]["responses"]
 
-    assert set(responses) == {"200", "400", "401", "403", "404", "409", "415"}
-    for code in ("400", "401", "403", "404", "409", "415"):
+    assert set(responses) == {"200", "400", "401", "403", "404", "409", "415", "429", "503"}
+    for code in ("400", "401", "403", "404", "409", "415", "429", "503"):
         body = responses[code]["content"]["application/json"]
         assert body["schema"] == {"$ref": "#/components/schemas/OAuthError"}
     assert set(schema["components"]["schemas"]["OAuthError"]["required"]) == {
@@ -47,6 +47,24 @@ def test_token_operation_documents_every_error_with_an_rfc6749_body(schema):
         "Missing client credentials: client_id, client_secret",
         "Application is inactive",
     }
+
+
+def test_limited_operations_document_429_and_503_with_retry_after(schema):
+    operations = [schema["paths"][TOKEN_PATH]["post"]]
+    operations += [
+        operation
+        for path, methods in schema["paths"].items()
+        if path != TOKEN_PATH
+        for operation in methods.values()
+    ]
+
+    for operation in operations:
+        for code in ("429", "503"):
+            headers = operation["responses"][code]["headers"]
+            assert headers["Retry-After"]["schema"] == {"type": "integer"}
+    token_429 = schema["paths"][TOKEN_PATH]["post"]["responses"]["429"]["content"]
+    [example] = token_429["application/json"]["examples"].values()
+    assert example["value"]["error_description"].startswith("Request was throttled.")
 
 
 def test_bearer_scheme_is_a_jwt(schema):

@@ -1,24 +1,26 @@
-"""Throttling: the token endpoint's own throttles (RFC 6749-shaped 429), cache outages, proxies."""
+"""Throttling: the token endpoint's own throttles (RFC 6749-shaped 429), cache outages, proxies,
+and the building blocks of the limits (counters, rates, what they cannot attribute)."""
 
 import logging
+from types import SimpleNamespace
 
 import pytest
-from django.core.cache import cache, caches
 
+from django_app_delegation.lockout import ClientLockout
 from django_app_delegation.signals import delegation_denied
+from django_app_delegation.throttling import (
+    ResourceApplicationRateThrottle,
+    ResourceUserRateThrottle,
+    TokenApplicationRateThrottle,
+    increment,
+    parse_rate,
+)
 from tests.helpers import NOTES, client_for, request_token
 
 BY_CLIENT = "tests.doubles.TwoPerMinuteByClient"
 UNREACHABLE = "tests.doubles.TwoPerMinuteInUnreachableRedis"
 IN_REDIS = "tests.doubles.TwoPerMinuteInRedis"
 BY_ADDRESS = "tests.doubles.TwoPerMinuteByAddress"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_token_view_throttles_with_429_retry_after_and_oauth_body(application, user, delegation):
@@ -36,7 +38,7 @@ def test_token_view_throttles_with_429_retry_after_and_oauth_body(application, u
     assert body["error_description"].startswith("Request was throttled.")
 
 
-def test_token_view_is_not_throttled_by_default(application, user):
+def test_a_few_token_requests_pass_the_default_limits(application, user):
     assert {request_token(application).status_code for _ in range(5)} == {200}
 
 
@@ -80,18 +82,12 @@ def test_cache_outage_refuses_token_requests_with_503_when_set_to_deny(
     assert denials == []
 
 
-def test_throttle_counts_in_a_shared_redis(application, user, delegation):
-    redis = caches["redis"]
-    try:
-        redis.clear()
-    except Exception as exc:
-        pytest.skip(f"no Redis at {redis._servers}: {exc}")
+def test_throttle_counts_in_a_shared_redis(application, user, delegation, redis_cache):
     delegation(TOKEN_VIEW_THROTTLE_CLASSES=[IN_REDIS])
 
     statuses = [request_token(application).status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
-    redis.clear()
 
 
 # Client addresses behind proxies -----------------------------------------------------------------
@@ -161,3 +157,76 @@ def test_cache_outage_refuses_resource_api_calls_with_503_when_set_to_deny(
     assert response.json() == {
         "detail": "Request limits cannot be checked right now; try again later."
     }
+
+
+# The limits' building blocks ---------------------------------------------------------------------
+
+
+class RacingCache:
+    """A cache whose counter another request creates between ``incr`` and ``add``."""
+
+    def __init__(self) -> None:
+        self.value: int | None = None
+
+    def incr(self, key: str) -> int:
+        if self.value is None:
+            self.value = 1  # The other request's add() lands now...
+            raise ValueError(key)  # ...after ours found no key.
+        self.value += 1
+        return self.value
+
+    def add(self, key: str, value: int, timeout: float) -> bool:
+        return False
+
+
+def test_a_counter_created_by_a_concurrent_request_is_incremented_not_reset():
+    assert increment(RacingCache(), "key", timeout=60) == 2
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"),
+    [("300/minute", (300, 60)), ("1/s", (1, 1)), ("5/hour", (5, 3600)), ("2/day", (2, 86400))],
+)
+def test_rates_are_read_as_drf_reads_them(rate, parsed):
+    assert parse_rate(rate) == parsed
+
+
+def test_application_and_resource_limits_skip_requests_they_cannot_attribute(delegation):
+    delegation(
+        TOKEN_RATE_PER_APPLICATION="1/minute",
+        RESOURCE_RATE_PER_APPLICATION="1/minute",
+        RESOURCE_RATE_PER_USER="1/minute",
+    )
+    session_request = SimpleNamespace(auth=None, user=SimpleNamespace(pk=1))
+    resource = SimpleNamespace(name="notes", rate=lambda kind, action: "1/minute")
+    cases = [
+        # The token view before client authentication.
+        (TokenApplicationRateThrottle(), session_request, SimpleNamespace(_application=None)),
+        # A view without a resource or an action (a subclass routing something else).
+        (ResourceApplicationRateThrottle(), session_request, SimpleNamespace(action="list")),
+        # A session-authenticated call: no application to count against.
+        (
+            ResourceUserRateThrottle(),
+            session_request,
+            SimpleNamespace(resource=resource, action="list"),
+        ),
+    ]
+    for throttle, request, view in cases:
+        assert all(throttle.allow_request(request, view) for _ in range(3))
+
+
+def test_a_lockout_counter_that_fails_to_count_lets_the_secret_check_answer(
+    application, user, caplog, monkeypatch
+):
+    def unavailable(self):
+        raise ConnectionError("the cache went away")
+
+    monkeypatch.setattr(ClientLockout, "failed", unavailable)
+
+    with caplog.at_level(logging.WARNING, logger="django_app_delegation"):
+        response = request_token(application, client_secret="wrong")
+
+    assert response.status_code == 401
+    assert "Throttle ClientLockout could not use its cache (ConnectionError): request allowed" in [
+        record.getMessage() for record in caplog.records
+    ]

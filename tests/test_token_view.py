@@ -202,12 +202,13 @@ def test_token_view_records_last_use(body, application, user):
     assert application.last_used_at >= before
 
 
-def test_token_view_issues_token_in_four_queries(body, user, django_assert_num_queries):
-    with django_assert_num_queries(4) as captured:
+def test_token_view_issues_its_first_token_in_five_queries(body, user, django_assert_num_queries):
+    with django_assert_num_queries(5) as captured:
         # 1. SELECT the application by client_id (the secret is verified in Python).
         # 2. SELECT its allowed domains (the default CAN_DELEGATE hook).
         # 3. SELECT users whose e-mail matches case-insensitively, LIMIT 2 (GET_DELEGATED_USER).
-        # 4. UPDATE the application's last_used_at.
+        # 4. UPDATE the application's last_used_at (never recorded before).
+        # 5. INSERT the audit event.
         response = post_token(body)
     assert response.status_code == 200, response.content
     sql = [query["sql"] for query in captured.captured_queries]
@@ -215,6 +216,47 @@ def test_token_view_issues_token_in_four_queries(body, user, django_assert_num_q
     assert sql[1].startswith("SELECT") and "applicationdomain" in sql[1]
     assert sql[2].startswith("SELECT") and "testapp_user" in sql[2]
     assert sql[3].startswith("UPDATE") and "last_used_at" in sql[3]
+    assert sql[4].startswith("INSERT") and "delegationevent" in sql[4]
+
+
+def test_consecutive_tokens_write_last_used_at_once_per_interval(
+    body, application, user, django_assert_num_queries
+):
+    """Like La Suite Messages: ``last_used_at`` is precise to LAST_USED_UPDATE_INTERVAL."""
+    assert_token(post_token(body))
+    first_use = Application.objects.get(pk=application.pk).last_used_at
+
+    for _ in range(3):
+        with django_assert_num_queries(4) as captured:  # Three SELECTs and the audit INSERT.
+            assert_token(post_token(body))
+        assert not [q for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
+    assert Application.objects.get(pk=application.pk).last_used_at == first_use
+
+    # Five minutes later, the next token records the time again.
+    Application.objects.filter(pk=application.pk).update(
+        last_used_at=first_use - timedelta(minutes=5)
+    )
+    with django_assert_num_queries(5):
+        assert_token(post_token(body))
+    assert Application.objects.get(pk=application.pk).last_used_at > first_use
+
+
+def test_last_used_interval_follows_its_setting(body, application, user, delegation):
+    delegation(LAST_USED_UPDATE_INTERVAL=timedelta(0))
+    used_at = []
+    for _ in range(2):
+        assert_token(post_token(body))
+        used_at.append(Application.objects.get(pk=application.pk).last_used_at)
+    assert used_at[1] > used_at[0]
+
+
+def test_without_the_audit_trail_a_repeated_token_costs_three_queries(
+    body, user, delegation, django_assert_num_queries
+):
+    delegation(AUDIT_DESTINATIONS=())
+    assert_token(post_token(body))
+    with django_assert_num_queries(3):
+        assert_token(post_token(body))
 
 
 # -- the endpoint itself ---------------------------------------------------------------------

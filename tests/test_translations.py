@@ -68,6 +68,21 @@ def test_token_endpoint_refuses_a_domain_in_french(application):
     }
 
 
+def test_token_endpoint_lockout_answers_in_french_within_rfc_6749s_characters(
+    application, delegation, clock
+):
+    delegation(TOKEN_LOCKOUT_FAILURES=1)
+    request_token(application, client_secret="wrong-secret")
+
+    response = request_token(application, headers=FRENCH_HEADERS)
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "Requete ralentie. Disponible a nouveau dans 900 secondes.",
+    }
+
+
 def test_token_endpoint_formats_french_messages(application):
     response = request_token(application, grant_type="password", headers=FRENCH_HEADERS)
     assert response.json() == {
@@ -251,6 +266,26 @@ def test_system_checks_speak_french_with_the_same_ids():
     )
 
 
+def test_limit_and_audit_checks_speak_french_with_the_same_ids(delegation):
+    delegation(TOKEN_RATE_PER_IP="often", THROTTLE_CACHE="nowhere", AUDIT_DESTINATIONS=["syslog"])
+    with translation.override("fr"):
+        messages = {message.id: message for message in checks.check_settings()}
+    assert messages["django_app_delegation.E024"].msg == (
+        'APP_DELEGATION["TOKEN_RATE_PER_IP"] n\'est pas un débit.'
+    )
+    assert messages["django_app_delegation.E024"].hint == (
+        f"Un débit s'écrit «{NBSP}<nombre>/<second|minute|hour|day>{NBSP}», "
+        f"par exemple «{NBSP}300/minute{NBSP}», ou None."
+    )
+    assert messages["django_app_delegation.E027"].msg == (
+        "APP_DELEGATION[\"THROTTLE_CACHE\"] 'nowhere' n'est pas un alias de CACHES."
+    )
+    assert messages["django_app_delegation.E028"].msg == (
+        'APP_DELEGATION["AUDIT_DESTINATIONS"] doit énumérer des destinations parmi '
+        '"database", "logging", "signal" (ou aucune).'
+    )
+
+
 def test_renamed_setting_check_speaks_french_and_the_warning_stays_english():
     with (
         override_settings(APP_DELEGATION={"SIGNING_KEY": "k" * 40, "PAGE_SIZE": 5}),
@@ -329,3 +364,18 @@ def test_command_help_is_in_french():
         text = command.create_parser("manage.py", "deactivate_application").format_help()
     assert "Désactive des applications" in text
     assert "Réactive les applications à la place." in text
+
+
+def test_prune_delegation_events_speaks_french():
+    stdout, _ = run("prune_delegation_events", "--older-than", "90d", "--dry-run")
+    assert re.fullmatch(r"0 événement antérieur au \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\.\n", stdout)
+    with pytest.raises(CommandError) as error:
+        run("prune_delegation_events", "--older-than", "90 days")
+    assert str(error.value) == (
+        f"--older-than '90 days'{NBSP}: indiquez un nombre et une unité parmi s, m, h, d, w, "
+        "par exemple 90d."
+    )
+    with translation.override("fr"):
+        command = load_command_class("django_app_delegation", "prune_delegation_events")
+        text = command.create_parser("manage.py", "prune_delegation_events").format_help()
+    assert "Supprime les événements du journal d'audit" in text

@@ -51,6 +51,8 @@ def test_every_option_of_a_resource_passes_when_valid(resources):
         "LOOKUP_FIELD": "pk",
         "ACTION_SCOPES": {"list": "widgets:list"},
         "OBJECT_VISIBILITY": "user",
+        "ACTION_RATES_PER_APPLICATION": {"create": "10/minute", "list": None},
+        "ACTION_RATES_PER_USER": {"destroy": "1/second"},
     }
     assert set(options) == RESOURCE_OPTIONS
     resources({"widgets": options})

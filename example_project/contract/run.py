@@ -7,6 +7,10 @@ every check, every phase (examples, coverage, fuzzing, stateful links), bounded 
 Starts a throwaway server (fresh SQLite, free port; see ``demo_check.throwaway_server``), gets a
 token for the demo user, and runs ``schemathesis run`` with ``schemathesis.toml`` beside this
 file. Exits with schemathesis's status: non-zero on any failure.
+
+The server's token limits and lockout (on by default, 429 when met) are raised far above what a
+run sends: schemathesis fails on any 429 (``rate_limited``), and the operations behind a limit
+would go unchecked. The limits themselves are tested in the app's suite.
 """
 
 from __future__ import annotations
@@ -38,9 +42,17 @@ def token_for(url: str, client_id: str, client_secret: str, email: str) -> str:
     return client.expect(response, 200, "token for schemathesis").json()["access_token"]
 
 
+#: The server's limits for a run: far more requests a minute and wrong secrets than a run sends.
+LIMITS = {
+    "DELEGATION_TOKEN_RATE_PER_IP": "100000/minute",
+    "DELEGATION_TOKEN_RATE_PER_APPLICATION": "100000/minute",
+    "DELEGATION_TOKEN_LOCKOUT_FAILURES": "1000",
+}
+
+
 def main() -> int:
     schemathesis = Path(sys.executable).with_name("schemathesis")
-    with throwaway_server() as (url, credentials):
+    with throwaway_server(**LIMITS) as (url, credentials):
         env = {
             **os.environ,
             "CONTRACT_CLIENT_ID": credentials.client_id,

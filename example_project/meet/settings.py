@@ -43,6 +43,12 @@ def env_int(name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def env_rate(name: str, default: str) -> str | None:
+    """A limit such as ``300/minute``; ``off`` (or ``none``) for no limit."""
+    value = env_str(name, default)
+    return None if value is None or value.lower() in ("off", "none") else value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in (env_str(name) or default).split(",") if item.strip()]
 
@@ -127,6 +133,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
 
     pymysql.install_as_MySQLdb()
 
+# The cache the token endpoint's limits and lockout count in: Redis when REDIS_URL is set (every
+# server process then shares them, e.g. redis://127.0.0.1:6379/0), else local memory.
+REDIS_URL = env_str("REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_USER_MODEL = "users.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -169,6 +186,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front of the server: the limits per client IP and the lockout read the address
+    # they saw (0: the server is reached directly, as with `make demo`).
+    "NUM_PROXIES": env_int("DJANGO_NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -222,6 +242,13 @@ APP_DELEGATION = {
     "ALLOW_USER_CREATION": env_bool("DELEGATION_ALLOW_USER_CREATION", False),
     # Meet lists every room the delegated user has a role on, whoever created it.
     "OBJECT_VISIBILITY": "user",
+    # The token endpoint's limits and brute-force lockout (the app's defaults unless set).
+    "TOKEN_RATE_PER_IP": env_rate("DELEGATION_TOKEN_RATE_PER_IP", "600/minute"),
+    "TOKEN_RATE_PER_APPLICATION": env_rate("DELEGATION_TOKEN_RATE_PER_APPLICATION", "300/minute"),
+    "TOKEN_LOCKOUT_FAILURES": env_int("DELEGATION_TOKEN_LOCKOUT_FAILURES", 10),
+    # The audit trail: stored (the admin's "Delegation events"), and/or logged as JSON-ready
+    # records on the django_app_delegation.audit logger.
+    "AUDIT_DESTINATIONS": env_list("DELEGATION_AUDIT_DESTINATIONS", "database"),
     "RESOURCES": {
         "rooms": {
             "MODEL": "rooms.Room",

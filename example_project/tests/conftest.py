@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from django_app_delegation.models import Application
@@ -14,6 +15,14 @@ from rooms.models import ResourceAccess, RoleChoices, Room
 from users.models import User
 
 from .helpers import ALL_SCOPES, TOKEN_URL
+
+
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    """No request counted yet: the token endpoint's limits count in the default cache."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -279,6 +279,9 @@ MEET_VARIABLES = [
     "EXTERNAL_API_ALLOW_PUBLIC_ACCESS",
     "ROOM_TELEPHONY_ENABLED",
     "ROOM_TELEPHONY_PIN_LENGTH",
+    "DELEGATION_TOKEN_RATE_PER_IP",
+    "DELEGATION_TOKEN_RATE_PER_APPLICATION",
+    "DELEGATION_TOKEN_LOCKOUT_FAILURES",
 ]
 
 
@@ -343,6 +346,21 @@ def test_settings_come_from_the_environment(load_settings, capsys):
     assert conf["EXTERNAL_API_ALLOW_PUBLIC_ACCESS"] is True
     assert conf["ROOM_TELEPHONY_ENABLED"] is True
     assert conf["ROOM_TELEPHONY_PIN_LENGTH"] == 8
+
+
+def test_token_limits_default_to_the_apps_and_come_from_the_environment(load_settings):
+    from django_app_delegation.conf import DEFAULTS
+
+    defaults = load_settings()["APP_DELEGATION"]
+    configured = load_settings(
+        DELEGATION_TOKEN_RATE_PER_IP="off",
+        DELEGATION_TOKEN_RATE_PER_APPLICATION="50/minute",
+        DELEGATION_TOKEN_LOCKOUT_FAILURES="0",
+    )["APP_DELEGATION"]
+
+    names = ("TOKEN_RATE_PER_IP", "TOKEN_RATE_PER_APPLICATION", "TOKEN_LOCKOUT_FAILURES")
+    assert {name: defaults[name] for name in names} == {name: DEFAULTS[name] for name in names}
+    assert [configured[name] for name in names] == [None, "50/minute", 0]
 
 
 def test_mariadb_url_selects_the_mysql_backend_through_pymysql(load_settings):

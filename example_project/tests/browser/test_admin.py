@@ -232,6 +232,9 @@ def test_application_list_fits_1400_pixels(wide_admin_page, live_server, screens
         cell = rows.locator("td.field-client_id", has_text=application.client_id)
         expect(cell).to_be_visible()
         assert cell.evaluate(COUNT_LINES) <= 2
+    # The audit trail's usage figures fit under the last use, in the same column.
+    for row in rows.all():
+        expect(row.locator("td.field-last_use .usage-figure")).to_have_count(3)
     # The filters stay beside the list, not pushed under it.
     filters = page.locator("#changelist-filter").bounding_box()
     results = page.locator("#changelist .results").bounding_box()
