@@ -1,12 +1,12 @@
 """Run the example project's tests against the built wheel, installed as a user would.
 
 `make test-wheel` runs it. It creates a clean virtual environment in a temporary directory,
-installs the one wheel of DIST_DIR into it (not editable, with the ``demo`` and ``test`` extras
-the example project needs), copies ``example_project/`` next to it and runs ``python -m pytest``
-there. Nothing of the checkout is on the import path, and a pytest plugin stops the run unless
-``django_app_delegation`` was imported from that environment's site-packages, installed from
-that wheel. The temporary directory is removed at the end. Extra arguments go to pytest;
-``DATABASE_URL`` applies as in ``make test-example``.
+installs the one wheel of DIST_DIR into it (not editable, with the ``demo``, ``test`` and
+``lasuite`` extras the example project's tests use), copies ``example_project/`` next to it and
+runs ``python -m pytest`` there. Nothing of the checkout is on the import path, and a pytest
+plugin stops the run unless ``django_app_delegation`` was imported from that environment's
+site-packages, installed from that wheel. The temporary directory is removed at the end. Extra
+arguments go to pytest; ``DATABASE_URL`` applies as in ``make test-example``.
 
 Usage: python .ci/test_wheel.py [--python PYTHON] DIST_DIR [PYTEST_ARGS...]
 """
@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-EXTRAS = "demo,test"
+EXTRAS = "demo,test,lasuite"
 PLUGIN = "installed_wheel_check"
 PLUGIN_SOURCE = '''\
 """Stop the run unless django_app_delegation comes from this environment's installed wheel."""

@@ -11,10 +11,11 @@ class AppDelegationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, extension_checks  # noqa: F401  (registers the system checks)
 
         try:
             import drf_spectacular  # noqa: F401
         except ImportError:  # pragma: no cover - drf-spectacular is optional
             return
         from . import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from .contrib.lasuite import schema as lasuite_schema  # noqa: F401

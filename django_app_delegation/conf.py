@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from .hooks import (
         CanDelegateHook,
+        GetApplicationAudienceHook,
         GetDelegatedUserHook,
         GetTokenClaimsHook,
         GetTokenScopesHook,
@@ -75,6 +76,9 @@ DEFAULTS: dict[str, Any] = {
     "CAN_DELEGATE": "django_app_delegation.hooks.can_delegate",
     "GET_TOKEN_CLAIMS": "django_app_delegation.hooks.get_token_claims",
     "GET_TOKEN_SCOPES": "django_app_delegation.hooks.get_token_scopes",
+    # What ``request.resource_server_token_audience`` says of a delegated token's application (as
+    # django-lasuite's resource server says which service calls): its client_id by default.
+    "GET_APPLICATION_AUDIENCE": "django_app_delegation.hooks.get_application_audience",
     # Throttles applied to the token endpoint (DRF throttle classes).
     "TOKEN_VIEW_THROTTLE_CLASSES": (),
     # When the throttles' cache cannot be reached: "allow" the request (with a warning log) or
@@ -103,6 +107,7 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
         "CAN_DELEGATE",
         "GET_TOKEN_CLAIMS",
         "GET_TOKEN_SCOPES",
+        "GET_APPLICATION_AUDIENCE",
         "TOKEN_VIEW_THROTTLE_CLASSES",
         "RESOURCE_AUTHENTICATION_CLASSES",
         "RESOURCE_PAGINATION_CLASS",
@@ -202,6 +207,7 @@ class DelegationSettings:
         CAN_DELEGATE: CanDelegateHook
         GET_TOKEN_CLAIMS: GetTokenClaimsHook
         GET_TOKEN_SCOPES: GetTokenScopesHook
+        GET_APPLICATION_AUDIENCE: GetApplicationAudienceHook
         TOKEN_VIEW_THROTTLE_CLASSES: list[type[BaseThrottle]]
         THROTTLE_CACHE_FAILURE: str
         RESOURCES: dict[str, dict[str, Any]]

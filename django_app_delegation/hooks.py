@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.serializers import BaseSerializer
 
+    from .authentication import DelegatedToken
     from .models import Application
 
 logger = logging.getLogger("django_app_delegation")
@@ -49,6 +50,7 @@ GetDelegatedUserHook: TypeAlias = Callable[..., AbstractBaseUser]
 CanDelegateHook: TypeAlias = Callable[..., bool]
 GetTokenClaimsHook: TypeAlias = Callable[..., dict[str, Any]]
 GetTokenScopesHook: TypeAlias = Callable[..., Iterable[str]]
+GetApplicationAudienceHook: TypeAlias = Callable[..., str]
 GetQuerysetHook: TypeAlias = Callable[..., QuerySet[Model]]
 #: Returns the instance created, or None for ``serializer.instance``.
 PerformCreateHook: TypeAlias = Callable[..., Model | None]
@@ -234,6 +236,21 @@ def get_token_scopes(
     if isinstance(auth, dict):
         return normalize_scopes(auth.get("scope") or auth.get("scp"))
     return normalize_scopes(getattr(auth, "scope", None))
+
+
+def get_application_audience(
+    *, token: DelegatedToken, request: Request | None = None, **kwargs: Any
+) -> str:
+    """Return the audience that names the application behind a delegated ``token``.
+
+    Contract: called once a delegated token is authenticated, with ``token`` (its
+    ``client_id``, ``application_id``, ``claims``) and ``request``; return a non-empty string. It
+    becomes ``request.resource_server_token_audience``, the attribute django-lasuite's resource
+    server sets to the calling service's client id, so host code keyed on audiences (Drive's
+    ``EXTERNAL_API_AUD_ITEM_ATTRIBUTES``, say) treats the application like that service; resource
+    provenance records it too. The default is the application's ``client_id``.
+    """
+    return token.client_id
 
 
 # -- resource hooks (options of each ``RESOURCES`` entry) ---------------------------------------

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Exists
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from .callers import AUDIENCE_MAX_LENGTH, get_caller
 from .conf import delegation_settings
 from .locking import RowLockingMixin
 from .models import ResourceProvenance
@@ -157,12 +160,13 @@ class ResourceViewSet(
     def get_provenance_records(
         self, model: type[models.Model]
     ) -> models.QuerySet[ResourceProvenance]:
-        """Provenance rows of objects created by the calling application (correlated on pk)."""
-        application_id = getattr(self.request.auth, "application_id", None)
-        if application_id is None:
+        """Provenance rows of objects created by the caller (correlated on pk): the application
+        of a delegated token, or the service a resource-server token names by its audience."""
+        caller = get_caller(self.request)
+        if caller is None:
             return ResourceProvenance.objects.none()
         records = ResourceProvenance.objects.for_model(model).correlated()
-        return records.filter(application_id=application_id)
+        return records.filter(**caller.provenance_lookup())
 
     def perform_create(self, serializer: BaseSerializer[models.Model]) -> None:
         """Create through the hook and record provenance, in one transaction."""
@@ -174,11 +178,17 @@ class ResourceViewSet(
             self.record_provenance(created)
 
     def record_provenance(self, instance: models.Model) -> None:
-        """Remember which application (and user) created ``instance``; no-op for other tokens."""
-        application_id = getattr(self.request.auth, "application_id", None)
-        if application_id is not None:
-            user = self.request.user if self.request.user.is_authenticated else None
-            ResourceProvenance.objects.record(instance, application_id=application_id, user=user)
+        """Remember which caller (and user) created ``instance``; no-op for callers without an
+        application or an audience (sessions, other tokens)."""
+        caller = get_caller(self.request)
+        if caller is None:
+            return
+        if len(caller.audience) > AUDIENCE_MAX_LENGTH:
+            raise PermissionDenied(_("This caller's audience is too long to be recorded."))
+        user = self.request.user if self.request.user.is_authenticated else None
+        ResourceProvenance.objects.record(
+            instance, application_id=caller.application_id, user=user, audience=caller.audience
+        )
 
     def perform_update(self, serializer: BaseSerializer[models.Model]) -> None:
         hook = self.resource.load("PERFORM_UPDATE")

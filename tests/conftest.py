@@ -21,6 +21,13 @@ from django_app_delegation.resources import ACTIONS
 from tests import settings as test_settings
 from tests.doubles import OURS, THEIRS
 from tests.helpers import ALL_SCOPES, NOTE_SCOPES, WIDGET_SCOPES, pem_pair, token_for
+from tests.identity_provider import (
+    ALLOWED_SERVICE,
+    RS_CLIENT_ID,
+    RS_CLIENT_SECRET,
+    RS_SCOPE,
+    IdentityProvider,
+)
 
 # -- settings -------------------------------------------------------------------------------------
 
@@ -93,6 +100,45 @@ def legacy_hashers(settings):
         "tests.doubles.QuickPBKDF2PasswordHasher",
         "django.contrib.auth.hashers.MD5PasswordHasher",
     ]
+
+
+# -- django-lasuite's resource server -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def identity_provider_server():
+    """The loopback identity provider, started once (``tests.identity_provider``)."""
+    provider = IdentityProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def identity_provider(settings, identity_provider_server):
+    """django-lasuite's resource server, configured as La Suite services configure it, introspecting
+    at the loopback provider; ``identity_provider.issue()`` makes a token. Skips the test when
+    django-lasuite is not installed."""
+    authentication = pytest.importorskip("lasuite.oidc_resource_server.authentication")
+    provider = identity_provider_server
+    settings.OIDC_RS_BACKEND_CLASS = "tests.testapp.resource_server.UsernameSubjectBackend"
+    settings.OIDC_RS_CLIENT_ID = RS_CLIENT_ID
+    settings.OIDC_RS_CLIENT_SECRET = RS_CLIENT_SECRET
+    settings.OIDC_RS_SCOPES = [RS_SCOPE]
+    settings.OIDC_RS_AUDIENCE_CLAIM = "client_id"
+    settings.OIDC_RS_ENCRYPTION_ENCODING = "A256GCM"
+    settings.OIDC_RS_ENCRYPTION_ALGO = "RSA-OAEP"
+    settings.OIDC_RS_SIGNING_ALGO = "ES256"
+    settings.OIDC_OP_URL = provider.url
+    settings.OIDC_OP_INTROSPECTION_ENDPOINT = provider.introspection_url
+    settings.OIDC_VERIFY_SSL = True
+    settings.OIDC_TIMEOUT = 5
+    settings.OIDC_PROXY = None
+    settings.OIDC_RS_ALLOWED_AUDIENCES = [ALLOWED_SERVICE]
+    # django-lasuite imports its backend class once.
+    authentication.get_resource_server_backend.cache_clear()
+    yield provider
+    provider.reset()
+    authentication.get_resource_server_backend.cache_clear()
 
 
 # -- applications ---------------------------------------------------------------------------------

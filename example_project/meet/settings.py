@@ -227,6 +227,42 @@ APP_DELEGATION = {
     },
 }
 
+# -- django-lasuite's OIDC resource server, as in Meet (off unless configured) ---------------
+# Meet's room API also accepts access tokens of La Suite's identity provider, introspected by
+# django-lasuite. With the four variables below set (and django-lasuite installed:
+# ``pip install "django-app-delegation[lasuite]"``), the rooms endpoints chain delegated tokens
+# first, then django-lasuite's authentication. Unset, nothing of it runs.
+
+OIDC_RS_CLIENT_ID = env_str("OIDC_RS_CLIENT_ID")
+OIDC_RS_CLIENT_SECRET = env_str("OIDC_RS_CLIENT_SECRET")
+OIDC_OP_URL = env_str("OIDC_OP_URL")
+OIDC_OP_INTROSPECTION_ENDPOINT = env_str("OIDC_OP_INTROSPECTION_ENDPOINT")
+# Meet's defaults for the rest.
+OIDC_RS_BACKEND_CLASS = env_str(
+    "OIDC_RS_BACKEND_CLASS", "lasuite.oidc_resource_server.backend.ResourceServerBackend"
+)
+OIDC_RS_AUDIENCE_CLAIM = env_str("OIDC_RS_AUDIENCE_CLAIM", "client_id")
+OIDC_RS_SCOPES = env_list("OIDC_RS_SCOPES", "lasuite_meet")
+OIDC_RS_ENCRYPTION_ENCODING = env_str("OIDC_RS_ENCRYPTION_ENCODING", "A256GCM")
+OIDC_RS_ENCRYPTION_ALGO = env_str("OIDC_RS_ENCRYPTION_ALGO", "RSA-OAEP")
+OIDC_RS_SIGNING_ALGO = env_str("OIDC_RS_SIGNING_ALGO", "ES256")
+OIDC_RS_ALLOWED_AUDIENCES = env_list("OIDC_RS_ALLOWED_AUDIENCES", "")
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 5)
+OIDC_PROXY = None
+
+RESOURCE_SERVER_ENABLED = all(
+    (OIDC_RS_CLIENT_ID, OIDC_RS_CLIENT_SECRET, OIDC_OP_URL, OIDC_OP_INTROSPECTION_ENDPOINT)
+)
+if RESOURCE_SERVER_ENABLED:
+    APP_DELEGATION["RESOURCE_AUTHENTICATION_CLASSES"] = [
+        # First: it defers on tokens it did not issue, which the identity provider then sees.
+        "django_app_delegation.authentication.DelegatedTokenAuthentication",
+        "lasuite.oidc_resource_server.authentication.ResourceServerAuthentication",
+    ]
+    # Meet's OIDC_RS_SCOPES_PREFIX: stripped from every token's scopes before scope checks.
+    APP_DELEGATION["SCOPE_PREFIX"] = env_str("OIDC_RS_SCOPES_PREFIX")
+
 # -- La Suite Meet ---------------------------------------------------------------------------
 
 # Front-end base of room links (``url`` in room responses); no ``url`` when unset.
