@@ -2,11 +2,12 @@
 
 `make test-wheel` runs it. It creates a clean virtual environment in a temporary directory,
 installs the one wheel of DIST_DIR into it (not editable, with the ``demo``, ``test`` and
-``lasuite`` extras the example project's tests use), copies ``example_project/`` next to it and
-runs ``python -m pytest`` there. Nothing of the checkout is on the import path, and a pytest
-plugin stops the run unless ``django_app_delegation`` was imported from that environment's
-site-packages, installed from that wheel. The temporary directory is removed at the end. Extra
-arguments go to pytest; ``DATABASE_URL`` applies as in ``make test-example``.
+``lasuite`` extras the example project's tests use), copies ``example_project/`` (and the
+migration guide its tests run) next to it and runs ``python -m pytest`` there. Nothing of the
+checkout is on the import path, and a pytest plugin stops the run unless
+``django_app_delegation`` was imported from that environment's site-packages, installed from
+that wheel. The temporary directory is removed at the end. Extra arguments go to pytest;
+``DATABASE_URL`` applies as in ``make test-example``.
 
 Usage: python .ci/test_wheel.py [--python PYTHON] DIST_DIR [PYTEST_ARGS...]
 """
@@ -78,6 +79,10 @@ def install_and_test(root: Path, interpreter: str, wheel: Path, pytest_args: lis
             "staticfiles",
         ),
     )
+    # The migration guide, whose code blocks the example project's tests run.
+    guide = Path("docs", "how-to", "migrate-from-meet.md")
+    (root / guide).parent.mkdir(parents=True)
+    shutil.copyfile(REPO / guide, root / guide)
     plugins.mkdir()
     (plugins / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE.format(wheel=wheel.name))
     environment = {

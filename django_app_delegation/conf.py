@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         GetTokenClaimsHook,
         GetTokenScopesHook,
     )
+    from .views import DelegationTokenView
 
 _V = TypeVar("_V")
 
@@ -79,6 +80,11 @@ DEFAULTS: dict[str, Any] = {
     # What ``request.resource_server_token_audience`` says of a delegated token's application (as
     # django-lasuite's resource server says which service calls): its client_id by default.
     "GET_APPLICATION_AUDIENCE": "django_app_delegation.hooks.get_application_audience",
+    # The token endpoint's view, read when the URLconf is built: subclass DelegationTokenView to
+    # change one step without mounting the URL yourself.
+    "TOKEN_VIEW_CLASS": "django_app_delegation.views.DelegationTokenView",
+    # Shape of the token endpoint's error bodies: "rfc6749" or "meet" (La Suite Meet's).
+    "TOKEN_ERROR_FORMAT": "rfc6749",
     # Throttles applied to the token endpoint (DRF throttle classes).
     "TOKEN_VIEW_THROTTLE_CLASSES": (),
     # When the throttles' cache cannot be reached: "allow" the request (with a warning log) or
@@ -108,6 +114,7 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
         "GET_TOKEN_CLAIMS",
         "GET_TOKEN_SCOPES",
         "GET_APPLICATION_AUDIENCE",
+        "TOKEN_VIEW_CLASS",
         "TOKEN_VIEW_THROTTLE_CLASSES",
         "RESOURCE_AUTHENTICATION_CLASSES",
         "RESOURCE_PAGINATION_CLASS",
@@ -208,6 +215,8 @@ class DelegationSettings:
         GET_TOKEN_CLAIMS: GetTokenClaimsHook
         GET_TOKEN_SCOPES: GetTokenScopesHook
         GET_APPLICATION_AUDIENCE: GetApplicationAudienceHook
+        TOKEN_VIEW_CLASS: type[DelegationTokenView]
+        TOKEN_ERROR_FORMAT: str
         TOKEN_VIEW_THROTTLE_CLASSES: list[type[BaseThrottle]]
         THROTTLE_CACHE_FAILURE: str
         RESOURCES: dict[str, dict[str, Any]]

@@ -1,5 +1,6 @@
 """System checks of the settings that fit the app into La Suite's services (ids E050+, W050+):
-django-lasuite's resource server among the resource authenticators.
+django-lasuite's resource server among the resource authenticators, the token endpoint's error
+format and view class.
 
 The ids and their rules are listed in ``docs/reference/checks.md``.
 """
@@ -15,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from .authentication import DelegatedTokenAuthentication
+from .checks import _either
 from .conf import (
     DEFAULTS,
     RENAMED_SETTINGS,
@@ -23,6 +25,8 @@ from .conf import (
     with_new_names,
 )
 from .conf import setting_name as delegation_setting_name
+from .token_errors import TOKEN_ERROR_FORMATS
+from .views import DelegationTokenView
 
 if TYPE_CHECKING:
     from django.apps import AppConfig
@@ -139,4 +143,38 @@ def check_resource_server(
                     id=f"{ID}.W051",
                 )
             )
+    return messages
+
+
+@register(Tags.compatibility)
+def check_token_endpoint(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E051, E052: ``TOKEN_ERROR_FORMAT`` and ``TOKEN_VIEW_CLASS``."""
+    if not isinstance(delegation_settings.user_settings, dict):
+        return []
+    messages: list[CheckMessage] = []
+    if _setting("TOKEN_ERROR_FORMAT") not in TOKEN_ERROR_FORMATS:
+        messages.append(
+            Error(
+                _("%(setting)s must be %(values)s.")
+                % {
+                    "setting": delegation_setting_name("TOKEN_ERROR_FORMAT"),
+                    "values": _either(TOKEN_ERROR_FORMATS),
+                },
+                id=f"{ID}.E051",
+            )
+        )
+    classes = _resolved_classes("TOKEN_VIEW_CLASS")
+    if classes and not issubclass(classes[0], DelegationTokenView):
+        messages.append(
+            Error(
+                _("%(setting)s must be a subclass of %(base)s.")
+                % {
+                    "setting": delegation_setting_name("TOKEN_VIEW_CLASS"),
+                    "base": "django_app_delegation.views.DelegationTokenView",
+                },
+                id=f"{ID}.E052",
+            )
+        )
     return messages

@@ -26,6 +26,7 @@ from .domains import email_lookup_forms, normalize_email, to_ascii
 from .exceptions import (
     InvalidGrant,
     MultipleUsers,
+    ProvisioningFailed,
     TokenRequestError,
     UserInactive,
     UserNotFound,
@@ -143,7 +144,12 @@ def _build_provisional_user(email: str) -> AbstractBaseUser:
 
 
 def get_delegated_user(
-    *, email: str, application: Application, request: Request | None = None, **kwargs: Any
+    *,
+    email: str,
+    application: Application,
+    request: Request | None = None,
+    allow_creation: bool | None = None,
+    **kwargs: Any,
 ) -> AbstractBaseUser:
     """Return the active user to act for, creating a provisional one when allowed.
 
@@ -155,11 +161,15 @@ def get_delegated_user(
     unusable password. Creation is race-safe: on PostgreSQL and MySQL/MariaDB concurrent requests
     for one e-mail are serialised by a database lock, and elsewhere a unique constraint on the
     lower-cased e-mail (see the docs) makes the losing request read the winner's row.
+    ``allow_creation``, when given, stands for ``ALLOW_USER_CREATION`` (for hooks built on this
+    one, such as :func:`django_app_delegation.contrib.lasuite.provisioning.get_delegated_user`).
     """
     email = normalize_email(email)
     user = _one(_find_users(email))
     if user is None:
-        if not delegation_settings.ALLOW_USER_CREATION:
+        if allow_creation is None:
+            allow_creation = delegation_settings.ALLOW_USER_CREATION
+        if not allow_creation:
             raise UserNotFound()
         created = False
         database = router.db_for_write(get_user_model())
@@ -178,9 +188,7 @@ def get_delegated_user(
             )
             user = _one(_find_users(email))
             if user is None:
-                raise MultipleUsers(
-                    _("Failed to create or retrieve provisional user."), status=409
-                ) from None
+                raise ProvisioningFailed() from None
         if created:
             logger.info(
                 "Provisional user %s created for application %s", user.pk, application.client_id

@@ -8,7 +8,8 @@ Loaded by the app when drf-spectacular is installed. Add
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from django.utils.text import camel_case_to_spaces, capfirst
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiViewExtension
@@ -24,6 +25,7 @@ from rest_framework.authentication import BaseAuthentication
 
 from .conf import delegation_settings
 from .permissions import BaseScopePermission
+from .schema_token_errors import meet_token_responses
 from .scopes import known_scopes, normalize_scopes
 from .serializers import (
     ErrorDetailSerializer,
@@ -31,6 +33,7 @@ from .serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from .token_errors import uses_meet_format
 
 if TYPE_CHECKING:
     from drf_spectacular.generators import SchemaGenerator
@@ -40,6 +43,8 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
     from .viewsets import ResourceViewSet
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 BEARER_SCHEME = "BearerAuth"
 BASIC_SCHEME = "ClientBasicAuth"
@@ -217,16 +222,26 @@ TOKEN_SCHEMA = extend_schema(
 )
 
 
+def token_schema() -> Callable[[_F], _F]:
+    """``TOKEN_SCHEMA``, with Meet's error responses when ``TOKEN_ERROR_FORMAT`` is "meet"."""
+    if not uses_meet_format():
+        return TOKEN_SCHEMA
+    return extend_schema(responses=meet_token_responses(TOKEN_RESPONSES[200]))
+
+
 class TokenViewSchema(OpenApiViewExtension):
-    """Documents ``DelegationTokenView``: both body types, HTTP Basic, every RFC 6749 error."""
+    """Documents ``DelegationTokenView``: both body types, HTTP Basic, every error (RFC 6749's
+    or Meet's, as ``TOKEN_ERROR_FORMAT`` says)."""
 
     target_class = "django_app_delegation.views.DelegationTokenView"
+    match_subclasses = True
 
     def view_replacement(self) -> type[APIView]:
         # The base is the view drf-spectacular matched: a run-time value (typed Any there).
         class DocumentedTokenView(self.target):  # type: ignore[name-defined,misc]
             authentication_classes = [ClientBasicAuthentication]
 
+            @token_schema()
             @TOKEN_SCHEMA
             def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
                 response: Response = super().post(request, *args, **kwargs)  # pragma: no cover

@@ -1,8 +1,9 @@
 """URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
-Routes: ``application/token/``, then ``<name>/`` and ``<name>/<id>/`` for every entry of
-``APP_DELEGATION["RESOURCES"]``, built when the URLconf is loaded from the options that shape
-routes (``ACTIONS``, ``LOOKUP_FIELD``); the other options are read at request time.
+Routes: ``application/token/`` (served by ``TOKEN_VIEW_CLASS``), then ``<name>/`` and
+``<name>/<id>/`` for every entry of ``APP_DELEGATION["RESOURCES"]``, built when the URLconf is
+loaded from ``TOKEN_VIEW_CLASS`` and the options that shape routes (``ACTIONS``,
+``LOOKUP_FIELD``); the other options are read at request time.
 """
 
 import re
@@ -12,7 +13,6 @@ from django.urls import URLPattern, path
 
 from .conf import delegation_settings
 from .resources import Resource
-from .views import DelegationTokenView
 from .viewsets import ResourceViewSet
 
 app_name = "app_delegation"
@@ -60,6 +60,6 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
 
 
 urlpatterns = [
-    path("application/token/", DelegationTokenView.as_view(), name="token"),
+    path("application/token/", delegation_settings.TOKEN_VIEW_CLASS.as_view(), name="token"),
     *resource_urlpatterns(),
 ]

@@ -212,8 +212,12 @@ APP_DELEGATION = {
     "SCOPES": ROOM_SCOPES,
     # Meet lets an application without domains act for anybody.
     "EMPTY_DOMAIN_LIST_ALLOWS_ALL": True,
-    # Provisional (e-mail only) users: off unless the environment turns them on.
+    # Provisional (e-mail only) users, by Meet's rules: created only when the environment turns
+    # them on *and* the OIDC login will reconcile them (the two OIDC_* flags below).
     "ALLOW_USER_CREATION": env_bool("DELEGATION_ALLOW_USER_CREATION", False),
+    "GET_DELEGATED_USER": "django_app_delegation.contrib.lasuite.provisioning.get_delegated_user",
+    # Token endpoint errors: "rfc6749" bodies, or "meet" for integrators parsing Meet's.
+    "TOKEN_ERROR_FORMAT": env_str("DELEGATION_TOKEN_ERROR_FORMAT", "rfc6749"),
     # Meet lists every room the delegated user has a role on, whoever created it.
     "OBJECT_VISIBILITY": "user",
     "RESOURCES": {
@@ -226,6 +230,14 @@ APP_DELEGATION = {
         },
     },
 }
+
+# -- OIDC login (django-lasuite), as far as provisioning reads it ---------------------------
+# A provisional user gets its ``sub`` at its first login only if the login finds users by e-mail
+# and may fill in an empty ``sub``: Meet creates provisional users only then (defaults: off).
+OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION = env_bool(
+    "OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION", False
+)
+OIDC_USER_SUB_FIELD_IMMUTABLE = env_bool("OIDC_USER_SUB_FIELD_IMMUTABLE", True)
 
 # -- django-lasuite's OIDC resource server, as in Meet (off unless configured) ---------------
 # Meet's room API also accepts access tokens of La Suite's identity provider, introspected by
