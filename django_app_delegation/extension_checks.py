@@ -1,13 +1,15 @@
 """System checks of the settings that fit the app into La Suite's services (ids E050+, W050+):
 django-lasuite's resource server among the resource authenticators, the token endpoint's error
-format and view class.
+format and view class, the resources' extra actions and list filters.
 
 The ids and their rules are listed in ``docs/reference/checks.md``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext as _
 
 from .authentication import DelegatedTokenAuthentication
-from .checks import _either
+from .checks import _check_import, _either
 from .conf import (
     DEFAULTS,
     RENAMED_SETTINGS,
@@ -25,8 +27,18 @@ from .conf import (
     with_new_names,
 )
 from .conf import setting_name as delegation_setting_name
+from .extra_actions import (
+    EXTRA_ACTION_IMPORT_OPTIONS,
+    EXTRA_ACTION_OPTIONS,
+    HTTP_METHODS,
+    ExtraAction,
+)
+from .filters import django_filter_installed
+from .resources import ACTIONS
+from .scopes import is_valid_scope_token
 from .token_errors import TOKEN_ERROR_FORMATS
 from .views import DelegationTokenView
+from .viewsets import ResourceViewSet
 
 if TYPE_CHECKING:
     from django.apps import AppConfig
@@ -178,3 +190,153 @@ def check_token_endpoint(
             )
         )
     return messages
+
+
+#: What a route segment may hold (RFC 3986 unreserved characters).
+URL_PATH_RE = re.compile(r"^[A-Za-z0-9._~-]+$")
+
+
+@register(Tags.compatibility)
+def check_extra_actions_and_filters(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """E053-E060, W052: each resource's ``EXTRA_ACTIONS`` and list filters."""
+    if not isinstance(delegation_settings.user_settings, dict):
+        return []
+    resources = _setting("RESOURCES")
+    if not isinstance(resources, dict):
+        return []  # E012
+    messages: list[CheckMessage] = []
+    for name, options in resources.items():
+        if isinstance(name, str) and isinstance(options, dict):
+            messages += _check_extra_actions(name, options)
+            messages += _check_filters(name, options)
+    return messages
+
+
+def _check_extra_actions(resource: str, options: dict[str, Any]) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+
+    def error(message: str, id_: str) -> None:
+        messages.append(Error(message, id=f"{ID}.{id_}"))
+
+    extra = options.get("EXTRA_ACTIONS")
+    if extra is None:
+        return messages
+    setting = partial(delegation_setting_name, "RESOURCES", resource, "EXTRA_ACTIONS")
+    if not isinstance(extra, dict):
+        error(
+            _("%(setting)s must map action names to dicts of options.") % {"setting": setting()},
+            "E053",
+        )
+        return messages
+    routes: dict[tuple[bool, str], str] = {}
+    vocabulary = _setting("SCOPES") if isinstance(_setting("SCOPES"), dict) else {}
+    for name, action in extra.items():
+        if (
+            not isinstance(name, str)
+            or not name.isidentifier()
+            or name in ACTIONS
+            or hasattr(ResourceViewSet, name)
+        ):
+            error(
+                _(
+                    "%(setting)s: %(name)s cannot name an action (a Python identifier that is not "
+                    "a built-in action nor an attribute of ResourceViewSet)."
+                )
+                % {"setting": setting(), "name": repr(name)},
+                "E053",
+            )
+            continue
+        if not isinstance(action, dict):
+            error(_("%(setting)s must be a dict of options.") % {"setting": setting(name)}, "E053")
+            continue
+        for option in sorted(set(action) - EXTRA_ACTION_OPTIONS):
+            error(
+                _("%(setting)s has an unknown option %(option)s.")
+                % {"setting": setting(name), "option": repr(option)},
+                "E054",
+            )
+        methods = action.get("METHODS", ["get"])
+        if (
+            not isinstance(methods, list | tuple)
+            or not methods
+            or not all(isinstance(m, str) and m.lower() in HTTP_METHODS for m in methods)
+        ):
+            error(
+                _("%(setting)s must list HTTP methods among %(methods)s.")
+                % {"setting": setting(name, "METHODS"), "methods": ", ".join(HTTP_METHODS)},
+                "E055",
+            )
+        if not action.get("HOOK"):
+            error(
+                _("%(setting)s needs %(option)s.") % {"setting": setting(name), "option": "HOOK"},
+                "E056",
+            )
+        for option in EXTRA_ACTION_IMPORT_OPTIONS:
+            if action.get(option):
+                messages.extend(_check_import(action[option], setting(name, option)))
+        spec = ExtraAction(name=name, resource_name=resource, options=action)
+        scope = action.get("SCOPE", spec.scope)
+        if not is_valid_scope_token(scope):
+            error(
+                _("%(setting)s must be one scope name.") % {"setting": setting(name, "SCOPE")},
+                "E057",
+            )
+        elif str(scope).lower() not in {str(key).lower() for key in vocabulary}:
+            messages.append(
+                Warning(
+                    _(
+                        "%(setting)s: the scope %(scope)s is not in %(scopes)s; no application "
+                        "can hold it."
+                    )
+                    % {
+                        "setting": setting(name),
+                        "scope": scope,
+                        "scopes": delegation_setting_name("SCOPES"),
+                    },
+                    id=f"{ID}.W052",
+                )
+            )
+        url_path = action.get("URL_PATH", spec.url_path)
+        detail = bool(action.get("DETAIL", True))
+        if not isinstance(url_path, str) or not URL_PATH_RE.match(url_path):
+            error(
+                _("%(setting)s must be one path segment (letters, digits, - . _ ~).")
+                % {"setting": setting(name, "URL_PATH")},
+                "E058",
+            )
+        elif (detail, url_path) in routes:
+            error(
+                _("%(setting)s: %(name)s and %(other)s take the same route.")
+                % {
+                    "setting": setting(),
+                    "name": repr(name),
+                    "other": repr(routes[detail, url_path]),
+                },
+                "E058",
+            )
+        else:
+            routes[detail, url_path] = name
+        status = action.get("STATUS", 200)
+        if not isinstance(status, int) or isinstance(status, bool) or not 200 <= status <= 299:
+            error(
+                _("%(setting)s must be a success status (200-299).")
+                % {"setting": setting(name, "STATUS")},
+                "E059",
+            )
+    return messages
+
+
+def _check_filters(resource: str, options: dict[str, Any]) -> list[CheckMessage]:
+    declared = [option for option in ("FILTERSET_FIELDS", "FILTERSET_CLASS") if options.get(option)]
+    if not declared or django_filter_installed():
+        return []
+    return [
+        Error(
+            _("%(setting)s needs django-filter.")
+            % {"setting": delegation_setting_name("RESOURCES", resource, declared[0])},
+            hint=_('Install it: pip install "django-app-delegation[filters]".'),
+            id=f"{ID}.E060",
+        )
+    ]

@@ -24,6 +24,7 @@ from drf_spectacular.utils import (
 from rest_framework.authentication import BaseAuthentication
 
 from .conf import delegation_settings
+from .extra_actions import ExtraAction
 from .permissions import BaseScopePermission
 from .schema_token_errors import meet_token_responses
 from .scopes import known_scopes, normalize_scopes
@@ -300,9 +301,20 @@ class ResourceAutoSchema(AutoSchema):
         meta = self.resource_view.get_model()._meta
         return _camel(meta.verbose_name), _camel(meta.verbose_name_plural)
 
+    def get_extra_action(self) -> ExtraAction | None:
+        """The extra action (``EXTRA_ACTIONS``) being described, if it is one."""
+        view = self.resource_view
+        return view.resource.extra_actions.get(view.action) if view.resource_name else None
+
     def get_operation_id(self) -> str:
         singular, plural = self._model_names()
         action = self.resource_view.action
+        extra = self.get_extra_action()
+        if extra is not None:
+            if extra.options.get("OPERATION_ID"):
+                return str(extra.options["OPERATION_ID"])
+            verb = _camel(extra.name.replace("_", " "))
+            return f"{verb[:1].lower()}{verb[1:]}{singular if extra.detail else plural}"
         return f"{self.verbs[action]}{plural if action == 'list' else singular}"
 
     def get_tags(self) -> list[str]:
@@ -319,6 +331,10 @@ class ResourceAutoSchema(AutoSchema):
 
     def get_summary(self) -> str:
         meta = self.resource_view.get_model()._meta
+        extra = self.get_extra_action()
+        if extra is not None:
+            summary = extra.options.get("SUMMARY") or extra.name.replace("_", " ")
+            return capfirst(str(summary))
         return self.summaries[self.resource_view.action].format(
             singular=meta.verbose_name, plural=meta.verbose_name_plural
         )
@@ -334,6 +350,22 @@ class ResourceAutoSchema(AutoSchema):
     ) -> list[OpenApiParameter | Serializer[Any] | type[Serializer[Any]]]:
         return [*super().get_override_parameters(), WWW_AUTHENTICATE]
 
+    def get_request_serializer(self) -> Any:
+        extra = self.get_extra_action()
+        if extra is None:
+            return super().get_request_serializer()
+        serializer_class = extra.request_serializer_class
+        return None if serializer_class is None else serializer_class()
+
+    def get_response_serializers(self) -> Any:
+        extra = self.get_extra_action()
+        if extra is None:
+            return super().get_response_serializers()
+        serializer_class = extra.response_serializer_class(self.resource_view.resource)
+        if serializer_class is None:
+            return {204: None}
+        return {extra.status: serializer_class()}
+
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:
@@ -342,9 +374,15 @@ class ResourceAutoSchema(AutoSchema):
             "401": "Missing, invalid, expired or revoked token.",
             "403": "The token lacks the scope, or the user may not act on this object.",
         }
-        if self.resource_view.action in ("create", "update", "partial_update"):
+        action = self.resource_view.action
+        extra = self.get_extra_action()
+        if action in ("create", "update", "partial_update") or (
+            extra is not None and extra.request_serializer_class is not None
+        ):
             errors["400"] = "Invalid input: field names map to messages (or nested errors)."
-        if self.resource_view.action in ("retrieve", "update", "partial_update", "destroy"):
+        if action in ("retrieve", "update", "partial_update", "destroy") or (
+            extra is not None and extra.detail
+        ):
             errors["404"] = "No such object, or not one this application may reach."
         for code, description in errors.items():
             if code == "400":

@@ -12,6 +12,7 @@ from typing import cast
 from django.urls import URLPattern, path
 
 from .conf import delegation_settings
+from .extra_actions import make_handler
 from .resources import Resource
 from .viewsets import ResourceViewSet
 
@@ -36,6 +37,7 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
     patterns = []
     for name in delegation_settings.RESOURCES or {}:
         resource = Resource.get(name)
+        extra_actions = resource.extra_actions
         # A subclass of ``viewset``, which the three-argument ``type()`` cannot say.
         resource_viewset = cast(
             "type[ResourceViewSet]",
@@ -46,15 +48,23 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
                     "resource_name": name,
                     "lookup_field": resource.lookup_field,
                     "lookup_url_kwarg": resource.lookup_url_kwarg,
+                    **{action: make_handler(action) for action in extra_actions},
                 },
             ),
         )
+        detail = f"{name}/<{resource.lookup_url_kwarg}>/"
         routes = [
             (f"{name}/", LIST_ACTIONS, f"{name}-list"),
-            (f"{name}/<{resource.lookup_url_kwarg}>/", DETAIL_ACTIONS, f"{name}-detail"),
+            (detail, DETAIL_ACTIONS, f"{name}-detail"),
         ]
+        # Extra actions before the detail route, so that a list action's path is not read as
+        # an identifier.
+        for action_name, action in extra_actions.items():
+            route = f"{detail if action.detail else f'{name}/'}{action.url_path}/"
+            methods = dict.fromkeys(action.methods, action_name)
+            routes.insert(1, (route, methods, f"{name}-{action.url_path}"))
         for route, actions, route_name in routes:
-            if set(actions.values()) & set(resource.actions):
+            if set(actions.values()) & set(resource.routable_actions):
                 patterns.append(path(route, resource_viewset.as_view(actions), name=route_name))
     return patterns
 

@@ -23,6 +23,8 @@ from rest_framework.views import APIView
 
 from .callers import AUDIENCE_MAX_LENGTH, get_caller
 from .conf import delegation_settings
+from .extra_actions import ExtraActionsMixin
+from .filters import ResourceFiltersMixin, resource_filter_backends
 from .locking import RowLockingMixin
 from .models import ResourceProvenance
 from .parsers import JSONParser, refused_body_parse_error
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from rest_framework.authentication import BaseAuthentication
     from rest_framework.decorators import ViewSetAction
+    from rest_framework.filters import BaseFilterBackend
     from rest_framework.pagination import BasePagination
     from rest_framework.permissions import BasePermission
     from rest_framework.serializers import BaseSerializer
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 class ResourceViewSet(
     CacheFailureSafeThrottlingMixin,
     RowLockingMixin,
+    ExtraActionsMixin,
+    ResourceFiltersMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -79,7 +84,8 @@ class ResourceViewSet(
         name = initkwargs.get("resource_name", cls.resource_name)
         if name and actions:
             resource = Resource.get(name)
-            actions = {method: act for method, act in actions.items() if act in resource.actions}
+            allowed = resource.routable_actions
+            actions = {method: act for method, act in actions.items() if act in allowed}
             if not actions:
                 raise ImproperlyConfigured(
                     f"Resource {name!r} allows none of these actions: leave this route out."
@@ -115,6 +121,11 @@ class ResourceViewSet(
             *self.resource.permission_classes,
         ]
         return [permission() for permission in classes]
+
+    # DRF declares a class attribute; a property reads the resource's options at request time.
+    @property
+    def filter_backends(self) -> list[type[BaseFilterBackend]]:  # type: ignore[override]
+        return resource_filter_backends(self.resource)
 
     # DRF declares a class attribute; a property reads the setting at request time.
     @property

@@ -8,6 +8,7 @@ Plain functions (token requests, minted tokens, URLs) are in ``helpers.py``, tes
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -63,10 +64,17 @@ def vocabulary(settings, delegation):
     return add
 
 
+#: URLconfs that include the app's URLs, rebuilt with it when a test has imported them.
+INCLUDING_URLCONFS = ("tests.schema_urls", "tests.lasuite_urls")
+
+
 def _rebuild_urls():
-    """Re-run the app's URL module, then the root URLconf (whose resolvers include it)."""
+    """Re-run the app's URL module, then the URLconfs whose resolvers include it."""
     for name in ("django_app_delegation.urls", django_settings.ROOT_URLCONF):
         importlib.reload(importlib.import_module(name))
+    for name in INCLUDING_URLCONFS:
+        if name in sys.modules:
+            importlib.reload(sys.modules[name])
     clear_url_caches()
 
 

@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
 from rest_framework.views import APIView
@@ -298,3 +299,49 @@ class UnsavableUser:
 
     def save(self) -> None:
         raise IntegrityError("duplicate key value violates unique constraint")
+
+
+# -- extra actions --------------------------------------------------------------------------------
+
+
+class RenameSerializer(serializers.Serializer):
+    """The body of the widgets' ``rename`` action."""
+
+    name = serializers.CharField(max_length=100)
+
+
+class MemberSerializer(serializers.Serializer):
+    """A member of a widget, as the ``members`` action lists them."""
+
+    email = serializers.EmailField()
+
+
+def rename_widget(*, instance: Any, data: Any, **kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` hook: rename the widget; the response renders it."""
+    instance.name = data["name"]
+    instance.save(update_fields=["name"])
+    return instance
+
+
+def widget_members(*, instance: Any, **kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` hook (GET): the widget's first member."""
+    return instance.members.order_by("email").first()
+
+
+def count_widgets(*, queryset: Any, **kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` list hook: how many widgets the token reaches."""
+    return {"count": queryset.count()}
+
+
+def forget_widget(*, instance: Any, request: Any, **kwargs: Any) -> None:
+    """``EXTRA_ACTIONS`` hook answering 204: the user leaves the widget."""
+    instance.members.remove(request.user)
+
+
+def widget_teapot(**kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` hook returning its own response."""
+    return Response({"teapot": True}, status=418)
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()

@@ -51,6 +51,9 @@ def test_every_option_of_a_resource_passes_when_valid(resources):
         "LOOKUP_FIELD": "pk",
         "ACTION_SCOPES": {"list": "widgets:list"},
         "OBJECT_VISIBILITY": "user",
+        "FILTERSET_FIELDS": ["name"],
+        "FILTERSET_CLASS": "tests.testapp.filters.WidgetFilter",
+        "EXTRA_ACTIONS": {"rename": {"METHODS": ["post"], "HOOK": "tests.doubles.rename_widget"}},
     }
     assert set(options) == RESOURCE_OPTIONS
     resources({"widgets": options})

@@ -197,6 +197,7 @@ ROOM_SCOPES = {
     "rooms:create": "Create rooms owned by the user.",
     "rooms:update": "Update rooms the user administers.",
     "rooms:delete": "Delete rooms the user owns.",
+    "rooms:grant-access": "Give a user, by e-mail, a role on a room the user administers.",
 }
 
 APP_DELEGATION = {
@@ -227,6 +228,22 @@ APP_DELEGATION = {
             "GET_QUERYSET": "rooms.delegation.get_queryset",
             "PERFORM_CREATE": "rooms.delegation.perform_create",
             "PERMISSION_CLASSES": ["rooms.permissions.RoomPermissions"],
+            # Look a room up by its slug (Google Meet's meetingCode) among the rooms the user
+            # has a role on: GET rooms/?slug=abc-defg-hij. Also ?access_level=.
+            "FILTERSET_CLASS": "rooms.filters.RoomFilter",
+            "EXTRA_ACTIONS": {
+                # POST rooms/<id>/grant-access/ {"email": ..., "role": ...}
+                "grant_access": {
+                    "METHODS": ["post"],
+                    "URL_PATH": "grant-access",
+                    "SCOPE": "rooms:grant-access",
+                    "HOOK": "rooms.delegation.grant_access",
+                    "REQUEST_SERIALIZER_CLASS": "rooms.serializers.GrantAccessSerializer",
+                    "RESPONSE_SERIALIZER_CLASS": "rooms.serializers.RoomAccessSerializer",
+                    "SUMMARY": "Give a user, by e-mail, a role on a room",
+                    "OPERATION_ID": "grantRoomAccess",
+                },
+            },
         },
     },
 }
