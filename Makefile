@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo,docs,integration]"
+	$(BIN)/python -m pip install --quiet -e ".[test,dev,schema,demo,docs,integration,lasuite,filters]"
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the package with its test tools

@@ -1,9 +1,10 @@
 """Run the example project's tests against the built wheel, installed as a user would.
 
 `make test-wheel` runs it. It creates a clean virtual environment in a temporary directory,
-installs the one wheel of DIST_DIR into it (not editable, with the ``demo`` and ``test`` extras
-the example project needs), copies ``example_project/`` next to it and runs ``python -m pytest``
-there. Nothing of the checkout is on the import path, and a pytest plugin stops the run unless
+installs the one wheel of DIST_DIR into it (not editable, with the ``demo``, ``test`` and
+``lasuite`` extras the example project's tests use), copies ``example_project/`` (and the
+migration guide its tests run) next to it and runs ``python -m pytest`` there. Nothing of the
+checkout is on the import path, and a pytest plugin stops the run unless
 ``django_app_delegation`` was imported from that environment's site-packages, installed from
 that wheel. The temporary directory is removed at the end. Extra arguments go to pytest;
 ``DATABASE_URL`` applies as in ``make test-example``.
@@ -22,7 +23,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-EXTRAS = "demo,test"
+EXTRAS = "demo,test,lasuite"
 PLUGIN = "installed_wheel_check"
 PLUGIN_SOURCE = '''\
 """Stop the run unless django_app_delegation comes from this environment's installed wheel."""
@@ -78,6 +79,10 @@ def install_and_test(root: Path, interpreter: str, wheel: Path, pytest_args: lis
             "staticfiles",
         ),
     )
+    # The migration guide, whose code blocks the example project's tests run.
+    guide = Path("docs", "how-to", "migrate-from-meet.md")
+    (root / guide).parent.mkdir(parents=True)
+    shutil.copyfile(REPO / guide, root / guide)
     plugins.mkdir()
     (plugins / f"{PLUGIN}.py").write_text(PLUGIN_SOURCE.format(wheel=wheel.name))
     environment = {

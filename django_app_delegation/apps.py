@@ -11,7 +11,7 @@ class AppDelegationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import audit, checks  # noqa: F401  (checks: registers the system checks)
+        from . import audit, checks, extension_checks  # noqa: F401  (the checks: register themselves)
         from .signals import user_provisioned
 
         user_provisioned.connect(
@@ -23,3 +23,4 @@ class AppDelegationConfig(AppConfig):
         except ImportError:  # pragma: no cover - drf-spectacular is optional
             return
         from . import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from .contrib.lasuite import schema as lasuite_schema  # noqa: F401

@@ -15,6 +15,11 @@ Never recorded: secrets, tokens, and the user's full e-mail unless ``AUDIT_RECOR
 names an application: an integrator who swapped the id and the secret must not leave the secret
 in the trail.
 
+The caller of a resource API call is its token's application. A service authenticated by an OIDC
+resource server (django-lasuite) has none: its audience, the service's OIDC client id, is
+recorded as ``client_id`` with no application (``DelegationEvent`` has no audience field; the
+client id is what the audience is).
+
 Code outside a request (commands, the admin) records at once; the admin names its request with
 :func:`acting_for` so that events carry the staff user and the address.
 """
@@ -32,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.http import HttpRequest
 
+from . import secrets as client_secrets
 from .conf import delegation_settings
 from .domains import email_domain
 from .models import (
@@ -206,7 +212,8 @@ def build_event(
         outcome=outcome,
         error=(error or "")[:ERROR_MAX_LENGTH],
         application_id=application_id,
-        client_id=client_id or "",
+        # A resource-server caller's audience may be longer than an application's client id.
+        client_id=(client_id or "")[: client_secrets.CLIENT_ID_MAX_LENGTH],
         user_id=getattr(user, "pk", None),
         email_domain=(email_domain(email) if email else None) or "",
         email=str(email)[:EMAIL_MAX_LENGTH] if record_email else "",

@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
+from .callers import AUDIENCE_ATTRIBUTE
 from .conf import delegation_settings
 from .exceptions import InvalidToken as InvalidToken  # also imported from here
 from .exceptions import WrongTokenType
@@ -301,6 +302,9 @@ class DelegatedTokenAuthentication(BaseAuthentication):
             user_id=str(user.pk),
             token=raw,
         )
+        # Named as django-lasuite's resource server names the calling service.
+        audience = delegation_settings.GET_APPLICATION_AUDIENCE(token=token, request=request)
+        setattr(request, AUDIENCE_ATTRIBUTE, str(audience or client_id))
         return user, token
 
     def get_user_and_application(

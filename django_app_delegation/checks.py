@@ -482,11 +482,14 @@ def _check_resources() -> list[CheckMessage]:
                 must_be % {"setting": option_name("OBJECT_VISIBILITY"), "values": visibilities},
                 "E013",
             )
+        # Extra actions are limited like the built-in ones (their names are checked E053).
+        extra_actions = options.get("EXTRA_ACTIONS")
+        limited = {*ACTIONS, *(extra_actions if isinstance(extra_actions, dict) else ())}
         for option in RATE_OPTIONS.values():
             rates = options.get(option)
             messages.extend(_check_rate_map(rates, "RESOURCES", name, option))
             if isinstance(rates, dict):
-                unknown = sorted(set(map(str, rates)) - set(ACTIONS))
+                unknown = sorted(set(map(str, rates)) - limited)
                 if unknown:
                     error(
                         _("%(setting)s: unknown action(s) %(actions)s.")

@@ -34,11 +34,13 @@ if TYPE_CHECKING:
 
     from .hooks import (
         CanDelegateHook,
+        GetApplicationAudienceHook,
         GetClientIPHook,
         GetDelegatedUserHook,
         GetTokenClaimsHook,
         GetTokenScopesHook,
     )
+    from .views import DelegationTokenView
 
 _V = TypeVar("_V")
 
@@ -76,6 +78,14 @@ DEFAULTS: dict[str, Any] = {
     "CAN_DELEGATE": "django_app_delegation.hooks.can_delegate",
     "GET_TOKEN_CLAIMS": "django_app_delegation.hooks.get_token_claims",
     "GET_TOKEN_SCOPES": "django_app_delegation.hooks.get_token_scopes",
+    # What ``request.resource_server_token_audience`` says of a delegated token's application (as
+    # django-lasuite's resource server says which service calls): its client_id by default.
+    "GET_APPLICATION_AUDIENCE": "django_app_delegation.hooks.get_application_audience",
+    # The token endpoint's view, read when the URLconf is built: subclass DelegationTokenView to
+    # change one step without mounting the URL yourself.
+    "TOKEN_VIEW_CLASS": "django_app_delegation.views.DelegationTokenView",
+    # Shape of the token endpoint's error bodies: "rfc6749" or "meet" (La Suite Meet's).
+    "TOKEN_ERROR_FORMAT": "rfc6749",
     # Limits of the token endpoint (DRF rates, "<number>/<s|m|h|d>"; None: no limit): requests
     # per client IP (before client authentication), and requests per application once its
     # secret is verified, with per-client_id overrides.
@@ -133,6 +143,8 @@ IMPORT_STRINGS: frozenset[str] = frozenset(
         "GET_TOKEN_CLAIMS",
         "GET_TOKEN_SCOPES",
         "GET_CLIENT_IP",
+        "GET_APPLICATION_AUDIENCE",
+        "TOKEN_VIEW_CLASS",
         "TOKEN_VIEW_THROTTLE_CLASSES",
         "RESOURCE_AUTHENTICATION_CLASSES",
         "RESOURCE_PAGINATION_CLASS",
@@ -232,6 +244,9 @@ class DelegationSettings:
         CAN_DELEGATE: CanDelegateHook
         GET_TOKEN_CLAIMS: GetTokenClaimsHook
         GET_TOKEN_SCOPES: GetTokenScopesHook
+        GET_APPLICATION_AUDIENCE: GetApplicationAudienceHook
+        TOKEN_VIEW_CLASS: type[DelegationTokenView]
+        TOKEN_ERROR_FORMAT: str
         TOKEN_RATE_PER_IP: str | None
         TOKEN_RATE_PER_APPLICATION: str | None
         TOKEN_RATE_OVERRIDES: dict[str, str | None]

@@ -53,6 +53,30 @@ class InvalidRequest(TokenRequestError):
     error = "invalid_request"
 
 
+class MissingParameters(InvalidRequest):
+    """Required parameters are missing or blank (``names``, in the order of the request)."""
+
+    def __init__(self, description: StrOrPromise, *, names: Iterable[str]) -> None:
+        super().__init__(description)
+        self.names = tuple(names)
+
+
+class InvalidParameter(InvalidRequest):
+    """A parameter is sent twice, or is not a string (or too long): ``name``."""
+
+    def __init__(self, description: StrOrPromise, *, name: str) -> None:
+        super().__init__(description)
+        self.name = name
+
+
+class MalformedBody(InvalidRequest):
+    """The body does not parse; ``detail`` is the parser's message."""
+
+    def __init__(self, description: StrOrPromise, *, detail: str) -> None:
+        super().__init__(description)
+        self.detail = detail
+
+
 class UnsupportedGrantType(TokenRequestError):
     error = "unsupported_grant_type"
     default_description = _("Only the client_credentials grant type is supported.")
@@ -62,6 +86,21 @@ class InvalidClient(TokenRequestError):
     error = "invalid_client"
     status = 401
     default_description = _("Invalid credentials")
+
+
+class MissingClientCredentials(InvalidClient):
+    """No client authentication: neither HTTP Basic nor both body parameters (``names`` lists
+    the missing ones). RFC 6749 §5.2 makes it ``invalid_client``; Meet's format, a field error."""
+
+    def __init__(
+        self,
+        description: StrOrPromise,
+        *,
+        names: Iterable[str],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(description, headers=headers)
+        self.names = tuple(names)
 
 
 class InvalidScope(TokenRequestError):
@@ -91,6 +130,12 @@ class UserInactive(InvalidGrant):
 class MultipleUsers(InvalidGrant):
     status = 409
     default_description = _("Several user accounts share this email address.")
+
+
+class ProvisioningFailed(MultipleUsers):
+    """Creating the user lost a race, and the winner's row cannot be read either."""
+
+    default_description = _("Failed to create or retrieve provisional user.")
 
 
 # -- API calls (DRF exceptions) -----------------------------------------------------------------

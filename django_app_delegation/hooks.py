@@ -27,6 +27,7 @@ from .domains import email_lookup_forms, normalize_email, to_ascii
 from .exceptions import (
     InvalidGrant,
     MultipleUsers,
+    ProvisioningFailed,
     TokenRequestError,
     UserInactive,
     UserNotFound,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.serializers import BaseSerializer
 
+    from .authentication import DelegatedToken
     from .models import Application
 
 logger = logging.getLogger("django_app_delegation")
@@ -51,6 +53,7 @@ CanDelegateHook: TypeAlias = Callable[..., bool]
 GetTokenClaimsHook: TypeAlias = Callable[..., dict[str, Any]]
 GetTokenScopesHook: TypeAlias = Callable[..., Iterable[str]]
 GetClientIPHook: TypeAlias = Callable[..., str | None]
+GetApplicationAudienceHook: TypeAlias = Callable[..., str]
 GetQuerysetHook: TypeAlias = Callable[..., QuerySet[Model]]
 #: Returns the instance created, or None for ``serializer.instance``.
 PerformCreateHook: TypeAlias = Callable[..., Model | None]
@@ -143,7 +146,12 @@ def _build_provisional_user(email: str) -> AbstractBaseUser:
 
 
 def get_delegated_user(
-    *, email: str, application: Application, request: Request | None = None, **kwargs: Any
+    *,
+    email: str,
+    application: Application,
+    request: Request | None = None,
+    allow_creation: bool | None = None,
+    **kwargs: Any,
 ) -> AbstractBaseUser:
     """Return the active user to act for, creating a provisional one when allowed.
 
@@ -155,11 +163,15 @@ def get_delegated_user(
     unusable password. Creation is race-safe: on PostgreSQL and MySQL/MariaDB concurrent requests
     for one e-mail are serialised by a database lock, and elsewhere a unique constraint on the
     lower-cased e-mail (see the docs) makes the losing request read the winner's row.
+    ``allow_creation``, when given, stands for ``ALLOW_USER_CREATION`` (for hooks built on this
+    one, such as :func:`django_app_delegation.contrib.lasuite.provisioning.get_delegated_user`).
     """
     email = normalize_email(email)
     user = _one(_find_users(email))
     if user is None:
-        if not delegation_settings.ALLOW_USER_CREATION:
+        if allow_creation is None:
+            allow_creation = delegation_settings.ALLOW_USER_CREATION
+        if not allow_creation:
             raise UserNotFound()
         created = False
         database = router.db_for_write(get_user_model())
@@ -178,9 +190,7 @@ def get_delegated_user(
             )
             user = _one(_find_users(email))
             if user is None:
-                raise MultipleUsers(
-                    _("Failed to create or retrieve provisional user."), status=409
-                ) from None
+                raise ProvisioningFailed() from None
         if created:
             logger.info(
                 "Provisional user %s created for application %s", user.pk, application.client_id
@@ -249,6 +259,21 @@ def get_client_ip(*, request: Request | HttpRequest, **kwargs: Any) -> str | Non
     """
     # ``get_ident`` reads only ``request.META``, which Django's request has too.
     return BaseThrottle().get_ident(cast("Request", request)) or None
+
+
+def get_application_audience(
+    *, token: DelegatedToken, request: Request | None = None, **kwargs: Any
+) -> str:
+    """Return the audience that names the application behind a delegated ``token``.
+
+    Contract: called once a delegated token is authenticated, with ``token`` (its
+    ``client_id``, ``application_id``, ``claims``) and ``request``; return a non-empty string. It
+    becomes ``request.resource_server_token_audience``, the attribute django-lasuite's resource
+    server sets to the calling service's client id, so host code keyed on audiences (Drive's
+    ``EXTERNAL_API_AUD_ITEM_ATTRIBUTES``, say) treats the application like that service; resource
+    provenance records it too. The default is the application's ``client_id``.
+    """
+    return token.client_id
 
 
 # -- resource hooks (options of each ``RESOURCES`` entry) ---------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from . import secrets as client_secrets
+from .callers import AUDIENCE_MAX_LENGTH
 from .conf import delegation_settings
 from .domains import DOMAIN_MAX_LENGTH, domain_matches, email_domain, normalize_domain
 from .scopes import is_valid_scope_token, known_scopes
@@ -361,36 +362,52 @@ class ResourceProvenanceManager(_ResourceProvenanceManagerBase["ResourceProvenan
         self,
         instance: models.Model,
         *,
-        application_id: uuid.UUID,
+        application_id: uuid.UUID | None = None,
         user: AbstractBaseUser | None,
+        audience: str = "",
     ) -> None:
-        """Record that ``application_id`` created ``instance`` for ``user`` (or None).
+        """Record that ``application_id`` (or the service known as ``audience``) created
+        ``instance`` for ``user`` (or None).
 
         A record left by an object deleted outside the API (same primary key) is replaced, so
         that it neither blocks nor leaks to the new object.
         """
+        if application_id is None and not audience:
+            raise ValueError("A provenance record names an application or an audience.")
         # The plugin types ``user`` with the checked settings' user model, not AUTH_USER_MODEL's.
         self.update_or_create(  # type: ignore[misc]
             content_type=ContentType.objects.get_for_model(type(instance)),
             object_id=pk_as_text(instance),
-            defaults={"application_id": application_id, "user": user},
+            defaults={"application_id": application_id, "user": user, "audience": audience},
         )
 
 
 class ResourceProvenance(models.Model):
-    """Which application, acting for which user, created an object through the resource API.
+    """Which caller, acting for which user, created an object through the resource API.
 
-    Kept beside the host's models (generic reference by content type and primary key), so that
-    provenance needs no change to them. ``object_id`` holds the primary key as the database
-    renders it as text, which lets lookups join on it through an index.
+    The caller is an application (delegated tokens, ``audience`` then holds what
+    ``GET_APPLICATION_AUDIENCE`` named it), or a service an OIDC resource server authenticated,
+    known by its ``audience`` alone (``application`` empty). Kept beside the host's models
+    (generic reference by content type and primary key), so that provenance needs no change to
+    them. ``object_id`` holds the primary key as the database renders it as text, which lets
+    lookups join on it through an index.
     """
 
     application = models.ForeignKey(
         Application,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="provenances",
         verbose_name=_("application"),
         db_index=False,  # Covered by the composite index below.
+    )
+    audience = models.CharField(
+        _("audience"),
+        max_length=AUDIENCE_MAX_LENGTH,
+        blank=True,
+        default="",
+        help_text=_("The calling service's audience (its OIDC client id, for a resource server)."),
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -422,7 +439,11 @@ class ResourceProvenance(models.Model):
             models.UniqueConstraint(
                 fields=["content_type", "object_id"],
                 name="app_delegation_unique_provenance_object",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(application__isnull=False) | ~models.Q(audience=""),
+                name="app_delegation_provenance_has_caller",
+            ),
         ]
         indexes = [
             models.Index(
@@ -433,10 +454,15 @@ class ResourceProvenance(models.Model):
                 fields=["user", "content_type", "object_id"],
                 name="app_delegation_prov_user_obj",
             ),
+            models.Index(
+                fields=["audience", "content_type", "object_id"],
+                name="app_delegation_prov_aud_obj",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.content_type_id}:{self.object_id} by {self.application_id}"
+        caller = self.application_id or self.audience
+        return f"{self.content_type_id}:{self.object_id} by {caller}"
 
 
 class EventAction(models.TextChoices):

@@ -41,6 +41,12 @@ Options that shape routes, ``ACTIONS`` and ``LOOKUP_FIELD``, are read when the U
 ``ACTION_RATES_PER_APPLICATION``, ``ACTION_RATES_PER_USER``
     ``{action: rate}`` overrides of ``RESOURCE_RATE_PER_APPLICATION`` and
     ``RESOURCE_RATE_PER_USER`` (a rate such as ``"100/hour"``, or None for no limit).
+``EXTRA_ACTIONS``
+    actions beside the built-in ones, each with its methods, route, scope, hook and serializers
+    (see ``extra_actions.py``); routed when the URLconf is built.
+``FILTERSET_FIELDS``, ``FILTERSET_CLASS``
+    list filters (django-filter, extra ``filters``): fields as django-filter's ``filterset_fields``
+    (a list, or a dict of field -> lookups), or a ``FilterSet`` class; see ``filters.py``.
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from .conf import (
     import_from_setting,
     setting_name,
 )
+from .extra_actions import ExtraAction
 
 if TYPE_CHECKING:
     from rest_framework.generics import GenericAPIView
@@ -92,7 +99,7 @@ HOOK_OPTIONS = {
     "PERFORM_DESTROY": "django_app_delegation.hooks.perform_destroy",
 }
 #: Options holding a dotted path or the object itself (PERMISSION_CLASSES: a list of them).
-IMPORT_OPTIONS = ("SERIALIZER_CLASS", *HOOK_OPTIONS, "PERMISSION_CLASSES")
+IMPORT_OPTIONS = ("SERIALIZER_CLASS", *HOOK_OPTIONS, "PERMISSION_CLASSES", "FILTERSET_CLASS")
 #: Options overriding a limit per action, by the kind of counter (see ``Resource.rate``).
 RATE_OPTIONS = {
     "APPLICATION": "ACTION_RATES_PER_APPLICATION",
@@ -107,6 +114,8 @@ RESOURCE_OPTIONS = frozenset(
         "ACTION_SCOPES",
         "OBJECT_VISIBILITY",
         *RATE_OPTIONS.values(),
+        "EXTRA_ACTIONS",
+        "FILTERSET_FIELDS",
     }
 )
 
@@ -199,10 +208,29 @@ class Resource:
         return self.object_visibility
 
     @property
+    def extra_actions(self) -> dict[str, ExtraAction]:
+        """The ``EXTRA_ACTIONS`` entries, by name."""
+        return {
+            name: ExtraAction(name=name, resource_name=self.name, options=dict(options))
+            for name, options in (self.options.get("EXTRA_ACTIONS") or {}).items()
+        }
+
+    @property
+    def routable_actions(self) -> tuple[str, ...]:
+        """The allowed built-in actions, then the extra actions."""
+        return (*self.actions, *self.extra_actions)
+
+    @property
     def scope_map(self) -> dict[str, str]:
         scopes = {action: f"{self.name}:{SCOPE_VERBS[action]}" for action in ACTIONS}
         scopes.update(self.options.get("ACTION_SCOPES") or {})
-        return {action: scope for action, scope in scopes.items() if action in self.actions}
+        scope_map = {action: scope for action, scope in scopes.items() if action in self.actions}
+        scope_map.update({name: action.scope for name, action in self.extra_actions.items()})
+        return scope_map
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.options.get("FILTERSET_FIELDS") or self.options.get("FILTERSET_CLASS"))
 
     @property
     def permission_classes(self) -> list[type[BasePermission]]:

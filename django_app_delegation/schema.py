@@ -8,9 +8,11 @@ Loaded by the app when drf-spectacular is installed. Add
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from django.utils.text import camel_case_to_spaces, capfirst
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerExtension,
@@ -29,7 +31,9 @@ from drf_spectacular.utils import (
 from rest_framework.authentication import BaseAuthentication
 
 from .conf import delegation_settings
+from .extra_actions import ExtraAction
 from .permissions import BaseScopePermission
+from .schema_token_errors import meet_token_responses
 from .scopes import known_scopes, normalize_scopes
 from .serializers import (
     ErrorDetailSerializer,
@@ -37,6 +41,7 @@ from .serializers import (
     TokenRequestSerializer,
     TokenResponseSerializer,
 )
+from .token_errors import uses_meet_format
 
 if TYPE_CHECKING:
     from drf_spectacular.generators import SchemaGenerator
@@ -46,6 +51,8 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
     from .viewsets import ResourceViewSet
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 BEARER_SCHEME = "BearerAuth"
 OAUTH2_SCHEME = "OAuth2"
@@ -358,16 +365,26 @@ TOKEN_SCHEMA = extend_schema(
 )
 
 
+def token_schema() -> Callable[[_F], _F]:
+    """``TOKEN_SCHEMA``, with Meet's error responses when ``TOKEN_ERROR_FORMAT`` is "meet"."""
+    if not uses_meet_format():
+        return TOKEN_SCHEMA
+    return extend_schema(responses=meet_token_responses(TOKEN_RESPONSES[200]))
+
+
 class TokenViewSchema(OpenApiViewExtension):
-    """Documents ``DelegationTokenView``: both body types, HTTP Basic, every RFC 6749 error."""
+    """Documents ``DelegationTokenView``: both body types, HTTP Basic, every error (RFC 6749's
+    or Meet's, as ``TOKEN_ERROR_FORMAT`` says)."""
 
     target_class = "django_app_delegation.views.DelegationTokenView"
+    match_subclasses = True
 
     def view_replacement(self) -> type[APIView]:
         # The base is the view drf-spectacular matched: a run-time value (typed Any there).
         class DocumentedTokenView(self.target):  # type: ignore[name-defined,misc]
             authentication_classes = [ClientBasicAuthentication]
 
+            @token_schema()
             @TOKEN_SCHEMA
             def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
                 response: Response = super().post(request, *args, **kwargs)  # pragma: no cover
@@ -426,6 +443,30 @@ BAD_REQUEST_SCHEMA = {
 }
 
 
+class ResourceFilterSchema(DjangoFilterExtension):
+    """django-filter's query parameters of a resource's list (``FILTERSET_FIELDS``,
+    ``FILTERSET_CLASS``), each with ``allowEmptyValue``: django-filter does not filter on an empty
+    value (``?access_level=``), so the document admits one."""
+
+    target_class = "django_app_delegation.filters.ResourceFilterBackend"
+    # Not defined without django-filter: the extension then stays unused, with no warning.
+    optional = True
+    priority = 1  # Before drf-spectacular's own, which matches subclasses of django-filter's.
+
+    def get_schema_operation_parameters(
+        self, auto_schema: AutoSchema, *args: Any, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        # drf-spectacular's django-filter extension is not annotated (a call through super()
+        # escapes untyped_calls_exclude).
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(  # type: ignore[no-untyped-call]
+            auto_schema, *args, **kwargs
+        )
+        for parameter in parameters:
+            if parameter.get("in") == "query":
+                parameter["allowEmptyValue"] = True
+        return parameters
+
+
 class ResourceAutoSchema(AutoSchema):
     """Operation ids (``listRooms``, ``createRoom``...), tags, errors and links of a resource.
 
@@ -450,10 +491,25 @@ class ResourceAutoSchema(AutoSchema):
         meta = self.resource_view.get_model()._meta
         return _camel(meta.verbose_name), _camel(meta.verbose_name_plural)
 
+    def get_extra_action(self) -> ExtraAction | None:
+        """The extra action (``EXTRA_ACTIONS``) being described, if it is one."""
+        view = self.resource_view
+        return view.resource.extra_actions.get(view.action) if view.resource_name else None
+
     def get_operation_id(self) -> str:
         singular, plural = self._model_names()
         action = self.resource_view.action
+        extra = self.get_extra_action()
+        if extra is not None:
+            return self._extra_operation_id(extra)
         return f"{self.verbs[action]}{plural if action == 'list' else singular}"
+
+    def _extra_operation_id(self, extra: ExtraAction) -> str:
+        if extra.options.get("OPERATION_ID"):
+            return str(extra.options["OPERATION_ID"])
+        singular, plural = self._model_names()
+        verb = _camel(extra.name.replace("_", " "))
+        return f"{verb[:1].lower()}{verb[1:]}{singular if extra.detail else plural}"
 
     def get_tags(self) -> list[str]:
         return [capfirst(str(self.resource_view.get_model()._meta.verbose_name_plural))]
@@ -481,6 +537,10 @@ class ResourceAutoSchema(AutoSchema):
         return template.format(singular=meta.verbose_name, plural=meta.verbose_name_plural)
 
     def get_summary(self) -> str:
+        extra = self.get_extra_action()
+        if extra is not None:
+            summary = extra.options.get("SUMMARY") or extra.name.replace("_", " ")
+            return capfirst(str(summary))
         return self._format(self.summaries[self.resource_view.action])
 
     # drf-spectacular's signature, which differs from DRF's ViewInspector.get_description.
@@ -504,6 +564,22 @@ class ResourceAutoSchema(AutoSchema):
             paginator.example_path = self.path
         return paginator
 
+    def get_request_serializer(self) -> Any:
+        extra = self.get_extra_action()
+        if extra is None:
+            return super().get_request_serializer()
+        serializer_class = extra.request_serializer_class
+        return None if serializer_class is None else serializer_class()
+
+    def get_response_serializers(self) -> Any:
+        extra = self.get_extra_action()
+        if extra is None:
+            return super().get_response_serializers()
+        serializer_class = extra.response_serializer_class(self.resource_view.resource)
+        if serializer_class is None:
+            return {204: None}
+        return {extra.status: serializer_class()}
+
     def _get_response_bodies(
         self, direction: Literal["request", "response"] = "response"
     ) -> dict[str, Any]:
@@ -511,19 +587,32 @@ class ResourceAutoSchema(AutoSchema):
         action = self.resource_view.action
         for code, response in responses.items():
             if code.startswith("2") and response.get("description") in ("", "No response body"):
-                response["description"] = self._format(self.successes[action])
+                success = self.successes.get(action)
+                if success is None:  # An extra action.
+                    success = "Done: the action's result." if code != "204" else "Done."
+                response["description"] = self._format(success)
         errors: dict[str, str] = {
             "401": "Missing, invalid, expired or revoked token.",
             "403": "The token lacks the scope, or the user may not act on this object.",
         }
-        if action in ("create", "update", "partial_update"):
+        extra = self.get_extra_action()
+        if action in ("create", "update", "partial_update") or (
+            extra is not None and extra.request_serializer_class is not None
+        ):
             errors["400"] = (
                 "Invalid input: field errors, or `detail` when the body is not a JSON object."
             )
         if action == "list":
             errors["400"] = "Invalid `page` or `page_size`: each must be a positive integer."
+            if self.resource_view.resource.has_filters:
+                errors["400"] = (
+                    "Invalid `page` or `page_size` (each must be a positive integer), or an "
+                    "invalid filter value."
+                )
             errors["404"] = "A page past the last one."
-        if action in ("retrieve", "update", "partial_update", "destroy"):
+        if action in ("retrieve", "update", "partial_update", "destroy") or (
+            extra is not None and extra.detail
+        ):
             errors["404"] = "No such object, or not one this application may reach."
         errors["429"] = (
             "Too many calls of this operation by the application, or by the application for "
@@ -563,7 +652,8 @@ class ResourceAutoSchema(AutoSchema):
     }
 
     def get_links(self) -> dict[str, Any]:
-        """From a created or listed object to the detail operations the resource allows."""
+        """From a created or listed object to the detail operations the resource allows, its
+        detail extra actions included."""
         action = self.resource_view.action
         view = self.resource_view
         if action not in ("create", "list"):
@@ -576,14 +666,22 @@ class ResourceAutoSchema(AutoSchema):
         singular, _plural = self._model_names()
         allowed = set(view.resource.actions)
         links = {}
+        parameters = {view.lookup_url_kwarg or field: pointer}
         for target, name in self.link_targets.items():
             if target not in allowed:
                 continue
             operation_id = f"{self.verbs[target]}{singular}"
             links[name.format(singular=singular)] = {
                 "operationId": operation_id,
-                "parameters": {view.lookup_url_kwarg or field: pointer},
+                "parameters": dict(parameters),
             }
+        for extra in view.resource.extra_actions.values():
+            if extra.detail:
+                operation_id = self._extra_operation_id(extra)
+                links[capfirst(operation_id)] = {
+                    "operationId": operation_id,
+                    "parameters": dict(parameters),
+                }
         return links
 
 

@@ -1,8 +1,9 @@
 """URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
-Routes: ``application/token/``, then ``<name>/`` and ``<name>/<id>/`` for every entry of
-``APP_DELEGATION["RESOURCES"]``, built when the URLconf is loaded from the options that shape
-routes (``ACTIONS``, ``LOOKUP_FIELD``); the other options are read at request time.
+Routes: ``application/token/`` (served by ``TOKEN_VIEW_CLASS``), then ``<name>/`` and
+``<name>/<id>/`` for every entry of ``APP_DELEGATION["RESOURCES"]``, built when the URLconf is
+loaded from ``TOKEN_VIEW_CLASS`` and the options that shape routes (``ACTIONS``,
+``LOOKUP_FIELD``); the other options are read at request time.
 """
 
 import re
@@ -11,8 +12,8 @@ from typing import cast
 from django.urls import URLPattern, path
 
 from .conf import delegation_settings
+from .extra_actions import make_handler
 from .resources import Resource
-from .views import DelegationTokenView
 from .viewsets import ResourceViewSet
 
 app_name = "app_delegation"
@@ -36,6 +37,7 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
     patterns = []
     for name in delegation_settings.RESOURCES or {}:
         resource = Resource.get(name)
+        extra_actions = resource.extra_actions
         # A subclass of ``viewset``, which the three-argument ``type()`` cannot say.
         resource_viewset = cast(
             "type[ResourceViewSet]",
@@ -46,20 +48,28 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
                     "resource_name": name,
                     "lookup_field": resource.lookup_field,
                     "lookup_url_kwarg": resource.lookup_url_kwarg,
+                    **{action: make_handler(action) for action in extra_actions},
                 },
             ),
         )
+        detail = f"{name}/<{resource.lookup_url_kwarg}>/"
         routes = [
             (f"{name}/", LIST_ACTIONS, f"{name}-list"),
-            (f"{name}/<{resource.lookup_url_kwarg}>/", DETAIL_ACTIONS, f"{name}-detail"),
+            (detail, DETAIL_ACTIONS, f"{name}-detail"),
         ]
+        # Extra actions before the detail route, so that a list action's path is not read as
+        # an identifier.
+        for action_name, action in extra_actions.items():
+            route = f"{detail if action.detail else f'{name}/'}{action.url_path}/"
+            methods = dict.fromkeys(action.methods, action_name)
+            routes.insert(1, (route, methods, f"{name}-{action.url_path}"))
         for route, actions, route_name in routes:
-            if set(actions.values()) & set(resource.actions):
+            if set(actions.values()) & set(resource.routable_actions):
                 patterns.append(path(route, resource_viewset.as_view(actions), name=route_name))
     return patterns
 
 
 urlpatterns = [
-    path("application/token/", DelegationTokenView.as_view(), name="token"),
+    path("application/token/", delegation_settings.TOKEN_VIEW_CLASS.as_view(), name="token"),
     *resource_urlpatterns(),
 ]

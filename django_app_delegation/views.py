@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
@@ -30,8 +29,12 @@ from .domains import email_domain, normalize_email
 from .exceptions import (
     DomainNotAllowed,
     InvalidClient,
+    InvalidParameter,
     InvalidRequest,
     InvalidScope,
+    MalformedBody,
+    MissingClientCredentials,
+    MissingParameters,
     ThrottlingUnavailable,
     TokenRequestError,
     UnsupportedGrantType,
@@ -47,7 +50,10 @@ from .throttling import (
     TokenApplicationRateThrottle,
     TokenIPRateThrottle,
 )
+from .token_errors import api_error_body, error_description, token_error
 from .tokens import IssuedToken, issue_token
+
+__all__ = ["ClientCredentials", "DelegationTokenView", "error_description"]
 
 if TYPE_CHECKING:
     from rest_framework.authentication import BaseAuthentication
@@ -63,26 +69,6 @@ MAX_SCOPE_LENGTH = 4096
 MAX_EMAIL_LENGTH = 254
 BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-#: Typography a translation may use, in the plain characters RFC 6749 allows.
-_PLAIN_TYPOGRAPHY = str.maketrans(dict.fromkeys("«»\u201c\u201d\u2018\u2019", "'"))
-
-
-def error_description(text: str) -> str:
-    """``text`` within the characters RFC 6749 §5.2 allows in ``error_description``.
-
-    Printable US-ASCII except ``"`` and ``\\``: a translated description keeps its words and
-    loses its accents ("autorisée" is sent as "autorisee"); English ones are unchanged.
-    """
-    text = text.replace("«\u00a0", "«").replace("\u00a0»", "»")
-    plain = unicodedata.normalize("NFKD", text.translate(_PLAIN_TYPOGRAPHY))
-    ascii_text = plain.encode("ascii", "ignore").decode("ascii")
-    return "".join(
-        "'" if char == '"' else "/" if char == "\\" else char
-        for char in ascii_text
-        if " " <= char <= "~"
-    )
 
 
 @dataclass(frozen=True)
@@ -173,20 +159,23 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
         try:
             data = request.data
         except exceptions.ParseError as exc:
-            raise InvalidRequest(
-                _("Malformed request body: %(detail)s") % {"detail": exc.detail}
+            raise MalformedBody(
+                _("Malformed request body: %(detail)s") % {"detail": exc.detail},
+                detail=str(exc.detail),
             ) from None
         if not hasattr(data, "get"):
             raise InvalidRequest(_("The request body must be an object."))
         params: dict[str, str] = {}
         for name in PARAMETERS:
             if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
-                raise InvalidRequest(_("Duplicate parameter: %(name)s") % {"name": name})
+                raise InvalidParameter(
+                    _("Duplicate parameter: %(name)s") % {"name": name}, name=name
+                )
             value = data.get(name)
             if value is None:
                 continue
             if not isinstance(value, str):
-                raise InvalidRequest(_("Invalid parameter: %(name)s") % {"name": name})
+                raise InvalidParameter(_("Invalid parameter: %(name)s") % {"name": name}, name=name)
             value = value.strip()
             if value:
                 params[name] = value
@@ -200,19 +189,21 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
             )
         missing = [name for name in ("grant_type", "scope") if name not in params]
         if missing:
-            raise InvalidRequest(_("Missing parameter: %(names)s") % {"names": ", ".join(missing)})
+            raise MissingParameters(
+                _("Missing parameter: %(names)s") % {"names": ", ".join(missing)}, names=missing
+            )
         if len(params["scope"]) > MAX_SCOPE_LENGTH:
-            raise InvalidRequest(_("Invalid parameter: scope"))
+            raise InvalidParameter(_("Invalid parameter: scope"), name="scope")
         if basic is not None:
             return ClientCredentials(*basic, via_basic=True)
         missing = [name for name in ("client_id", "client_secret") if name not in params]
         if missing:
             # No client authentication is invalid_client (RFC 6749 §5.2), with a challenge
             # naming the scheme the client may use.
-            raise self.client_error(
-                via_basic=True,
-                description=_("Missing client credentials: %(names)s")
-                % {"names": ", ".join(missing)},
+            raise MissingClientCredentials(
+                _("Missing client credentials: %(names)s") % {"names": ", ".join(missing)},
+                names=missing,
+                headers={"WWW-Authenticate": BASIC_CHALLENGE},
             )
         return ClientCredentials(params["client_id"], params["client_secret"], via_basic=False)
 
@@ -397,17 +388,24 @@ class DelegationTokenView(CacheFailureSafeThrottlingMixin, APIView):
             )
         if isinstance(exc, TokenRequestError):
             self.report_denial(exc)
-            body = {"error": exc.error, "error_description": error_description(exc.description)}
-            return Response(body, status=exc.status, headers=exc.headers)
+            return self.get_error_response(exc)
         if isinstance(exc, exceptions.APIException) and not isinstance(exc, exceptions.NotFound):
             response = super().handle_exception(exc)
             detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-            response.data = {
-                "error": "invalid_request",
-                "error_description": error_description(detail),
-            }
+            body = api_error_body(detail)
+            if body is not None:
+                response.data = body
             return response
         return super().handle_exception(exc)
+
+    def get_error_response(self, exc: TokenRequestError) -> Response:
+        """The answer to a refusal, in the shape ``TOKEN_ERROR_FORMAT`` chooses."""
+        status, body = token_error(exc, self.request)
+        headers = exc.headers
+        if status != 401:
+            # A challenge goes with a 401 only (Meet's format answers missing credentials 400).
+            headers = {name: value for name, value in headers.items() if name != "WWW-Authenticate"}
+        return Response(body, status=status, headers=headers)
 
     def report_denial(self, exc: TokenRequestError) -> None:
         """Send ``delegation_denied`` and record the refusal in the audit trail.

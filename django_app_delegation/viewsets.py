@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import Exists
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, viewsets
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -20,7 +22,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from . import audit
+from .callers import AUDIENCE_MAX_LENGTH, get_caller
 from .conf import delegation_settings
+from .extra_actions import ExtraActionsMixin
+from .filters import ResourceFiltersMixin, resource_filter_backends
 from .locking import RowLockingMixin
 from .models import EventAction, ResourceProvenance
 from .parsers import JSONParser, refused_body_parse_error
@@ -36,6 +41,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from rest_framework.authentication import BaseAuthentication
     from rest_framework.decorators import ViewSetAction
+    from rest_framework.filters import BaseFilterBackend
     from rest_framework.pagination import BasePagination
     from rest_framework.permissions import BasePermission
     from rest_framework.serializers import BaseSerializer
@@ -57,6 +63,8 @@ READ_ACTIONS = ("list", "retrieve")
 class ResourceViewSet(
     CacheFailureSafeThrottlingMixin,
     RowLockingMixin,
+    ExtraActionsMixin,
+    ResourceFiltersMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -93,7 +101,8 @@ class ResourceViewSet(
         name = initkwargs.get("resource_name", cls.resource_name)
         if name and actions:
             resource = Resource.get(name)
-            actions = {method: act for method, act in actions.items() if act in resource.actions}
+            allowed = resource.routable_actions
+            actions = {method: act for method, act in actions.items() if act in allowed}
             if not actions:
                 raise ImproperlyConfigured(
                     f"Resource {name!r} allows none of these actions: leave this route out."
@@ -137,6 +146,11 @@ class ResourceViewSet(
             ResourceApplicationRateThrottle(),
             ResourceUserRateThrottle(),
         ]
+
+    # DRF declares a class attribute; a property reads the resource's options at request time.
+    @property
+    def filter_backends(self) -> list[type[BaseFilterBackend]]:  # type: ignore[override]
+        return resource_filter_backends(self.resource)
 
     # DRF declares a class attribute; a property reads the setting at request time.
     @property
@@ -198,13 +212,23 @@ class ResourceViewSet(
     def record_event(
         self, action: str, instance: models.Model | None = None, object_id: Any = None
     ) -> None:
-        """Record ``action`` of the delegated user on ``instance`` (or ``object_id``)."""
-        auth = self.request.auth
+        """Record ``action`` of the delegated user on ``instance`` (or ``object_id``).
+
+        The caller is the token's application; a service an OIDC resource server authenticated
+        (django-lasuite: no application) is recorded by its audience, its OIDC client id, in
+        ``client_id``.
+        """
+        client_id = getattr(self.request.auth, "client_id", None)
+        client_id = client_id if isinstance(client_id, str) else ""
+        caller = get_caller(self.request)
+        application_id = None if caller is None else caller.application_id
+        if caller is not None and application_id is None:
+            client_id = caller.audience
         audit.record(
             self.request,
             action=EVENT_ACTIONS[action],
-            application_id=getattr(auth, "application_id", None),
-            client_id=getattr(auth, "client_id", None) or "",
+            application_id=application_id,
+            client_id=client_id,
             user=self.request.user,
             instance=instance,
             object_id=object_id,
@@ -213,12 +237,13 @@ class ResourceViewSet(
     def get_provenance_records(
         self, model: type[models.Model]
     ) -> models.QuerySet[ResourceProvenance]:
-        """Provenance rows of objects created by the calling application (correlated on pk)."""
-        application_id = getattr(self.request.auth, "application_id", None)
-        if application_id is None:
+        """Provenance rows of objects created by the caller (correlated on pk): the application
+        of a delegated token, or the service a resource-server token names by its audience."""
+        caller = get_caller(self.request)
+        if caller is None:
             return ResourceProvenance.objects.none()
         records = ResourceProvenance.objects.for_model(model).correlated()
-        return records.filter(application_id=application_id)
+        return records.filter(**caller.provenance_lookup())
 
     def perform_create(self, serializer: BaseSerializer[models.Model]) -> None:
         """Create through the hook and record provenance, in one transaction."""
@@ -232,11 +257,17 @@ class ResourceViewSet(
             audit.flush(self.request)
 
     def record_provenance(self, instance: models.Model) -> None:
-        """Remember which application (and user) created ``instance``; no-op for other tokens."""
-        application_id = getattr(self.request.auth, "application_id", None)
-        if application_id is not None:
-            user = self.request.user if self.request.user.is_authenticated else None
-            ResourceProvenance.objects.record(instance, application_id=application_id, user=user)
+        """Remember which caller (and user) created ``instance``; no-op for callers without an
+        application or an audience (sessions, other tokens)."""
+        caller = get_caller(self.request)
+        if caller is None:
+            return
+        if len(caller.audience) > AUDIENCE_MAX_LENGTH:
+            raise PermissionDenied(_("This caller's audience is too long to be recorded."))
+        user = self.request.user if self.request.user.is_authenticated else None
+        ResourceProvenance.objects.record(
+            instance, application_id=caller.application_id, user=user, audience=caller.audience
+        )
 
     def perform_update(self, serializer: BaseSerializer[models.Model]) -> None:
         """Save through the hook and record the event (in ``update()``'s transaction)."""

@@ -9,6 +9,7 @@ Plain functions (token requests, minted tokens, URLs) are in ``helpers.py``, tes
 from __future__ import annotations
 
 import importlib
+import sys
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -31,6 +32,13 @@ from tests.helpers import (
     pem_pair,
     require_redis,
     token_for,
+)
+from tests.identity_provider import (
+    ALLOWED_SERVICE,
+    RS_CLIENT_ID,
+    RS_CLIENT_SECRET,
+    RS_SCOPE,
+    IdentityProvider,
 )
 
 # -- settings -------------------------------------------------------------------------------------
@@ -67,10 +75,17 @@ def vocabulary(settings, delegation):
     return add
 
 
+#: URLconfs that include the app's URLs, rebuilt with it when a test has imported them.
+INCLUDING_URLCONFS = ("tests.schema_urls", "tests.lasuite_urls")
+
+
 def _rebuild_urls():
-    """Re-run the app's URL module, then the root URLconf (whose resolvers include it)."""
+    """Re-run the app's URL module, then the URLconfs whose resolvers include it."""
     for name in ("django_app_delegation.urls", django_settings.ROOT_URLCONF):
         importlib.reload(importlib.import_module(name))
+    for name in INCLUDING_URLCONFS:
+        if name in sys.modules:
+            importlib.reload(sys.modules[name])
     clear_url_caches()
 
 
@@ -113,6 +128,45 @@ def _default_language():
     speak it."""
     yield
     translation.deactivate()
+
+
+# -- django-lasuite's resource server -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def identity_provider_server():
+    """The loopback identity provider, started once (``tests.identity_provider``)."""
+    provider = IdentityProvider().start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def identity_provider(settings, identity_provider_server):
+    """django-lasuite's resource server, configured as La Suite services configure it, introspecting
+    at the loopback provider; ``identity_provider.issue()`` makes a token. Skips the test when
+    django-lasuite is not installed."""
+    authentication = pytest.importorskip("lasuite.oidc_resource_server.authentication")
+    provider = identity_provider_server
+    settings.OIDC_RS_BACKEND_CLASS = "tests.testapp.resource_server.UsernameSubjectBackend"
+    settings.OIDC_RS_CLIENT_ID = RS_CLIENT_ID
+    settings.OIDC_RS_CLIENT_SECRET = RS_CLIENT_SECRET
+    settings.OIDC_RS_SCOPES = [RS_SCOPE]
+    settings.OIDC_RS_AUDIENCE_CLAIM = "client_id"
+    settings.OIDC_RS_ENCRYPTION_ENCODING = "A256GCM"
+    settings.OIDC_RS_ENCRYPTION_ALGO = "RSA-OAEP"
+    settings.OIDC_RS_SIGNING_ALGO = "ES256"
+    settings.OIDC_OP_URL = provider.url
+    settings.OIDC_OP_INTROSPECTION_ENDPOINT = provider.introspection_url
+    settings.OIDC_VERIFY_SSL = True
+    settings.OIDC_TIMEOUT = 5
+    settings.OIDC_PROXY = None
+    settings.OIDC_RS_ALLOWED_AUDIENCES = [ALLOWED_SERVICE]
+    # django-lasuite imports its backend class once.
+    authentication.get_resource_server_backend.cache_clear()
+    yield provider
+    provider.reset()
+    authentication.get_resource_server_backend.cache_clear()
 
 
 # -- applications ---------------------------------------------------------------------------------

@@ -17,15 +17,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import caches
+from django.db import IntegrityError
 from django.db.models import QuerySet
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+from rest_framework.views import APIView
 
 from django_app_delegation.hooks import get_token_scopes
 from django_app_delegation.models import ResourceProvenance, pk_as_text
+from django_app_delegation.views import DelegationTokenView
 from tests.testapp.models import Note
 
 # -- a second authenticator -----------------------------------------------------------------------
@@ -291,3 +295,72 @@ class MixinOverridingFilter:
 
 class OverridesFilterThroughAMixin(MixinOverridingFilter, AddsMethods):
     pass
+
+
+# -- the token view -------------------------------------------------------------------------------
+
+
+class AuditedTokenView(DelegationTokenView):
+    """A host's token view (``TOKEN_VIEW_CLASS``): the answer names the application."""
+
+    def get_token_response(self, issued: Any) -> Any:
+        response = super().get_token_response(issued)
+        response.data["application"] = self._application.name
+        return response
+
+
+class NotATokenView(APIView):
+    """A view that is not a ``DelegationTokenView`` (``TOKEN_VIEW_CLASS`` refuses it: E052)."""
+
+
+class UnsavableUser:
+    """What ``_build_provisional_user`` returns to lose a provisioning race for good."""
+
+    def save(self) -> None:
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+
+# -- extra actions --------------------------------------------------------------------------------
+
+
+class RenameSerializer(serializers.Serializer):
+    """The body of the widgets' ``rename`` action."""
+
+    name = serializers.CharField(max_length=100)
+
+
+class MemberSerializer(serializers.Serializer):
+    """A member of a widget, as the ``members`` action lists them."""
+
+    email = serializers.EmailField()
+
+
+def rename_widget(*, instance: Any, data: Any, **kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` hook: rename the widget; the response renders it."""
+    instance.name = data["name"]
+    instance.save(update_fields=["name"])
+    return instance
+
+
+def widget_members(*, instance: Any, **kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` hook (GET): the widget's first member."""
+    return instance.members.order_by("email").first()
+
+
+def count_widgets(*, queryset: Any, **kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` list hook: how many widgets the token reaches."""
+    return {"count": queryset.count()}
+
+
+def forget_widget(*, instance: Any, request: Any, **kwargs: Any) -> None:
+    """``EXTRA_ACTIONS`` hook answering 204: the user leaves the widget."""
+    instance.members.remove(request.user)
+
+
+def widget_teapot(**kwargs: Any) -> Any:
+    """``EXTRA_ACTIONS`` hook returning its own response."""
+    return Response({"teapot": True}, status=418)
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django_app_delegation import audit
 from django_app_delegation.conf import DEFAULTS
 from django_app_delegation.models import Application, DelegationEvent, EventAction
+from django_app_delegation.secrets import CLIENT_ID_MAX_LENGTH
 from django_app_delegation.signals import event_recorded
 from tests.helpers import NOTES, WIDGETS, client_for, post_token, request_token, widget_url
 
@@ -435,6 +436,14 @@ def test_an_address_that_is_not_one_ip_is_not_recorded(application, user, settin
     request_token(application, headers={"X-Forwarded-For": "203.0.113.1, unknown"})
 
     assert DelegationEvent.objects.get().client_ip is None
+
+
+def test_a_service_audience_longer_than_a_client_id_is_cut_to_fit():
+    audience = "https://services.example.org/" + "drive/" * 30  # An OIDC client id may be a URL.
+
+    audit.record(None, action=EventAction.CREATE, client_id=audience)
+
+    assert DelegationEvent.objects.get().client_id == audience[:CLIENT_ID_MAX_LENGTH]
 
 
 # -- destinations ------------------------------------------------------------------------------

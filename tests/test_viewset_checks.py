@@ -53,6 +53,9 @@ def test_every_option_of_a_resource_passes_when_valid(resources):
         "OBJECT_VISIBILITY": "user",
         "ACTION_RATES_PER_APPLICATION": {"create": "10/minute", "list": None},
         "ACTION_RATES_PER_USER": {"destroy": "1/second"},
+        "FILTERSET_FIELDS": ["name"],
+        "FILTERSET_CLASS": "tests.testapp.filters.WidgetFilter",
+        "EXTRA_ACTIONS": {"rename": {"METHODS": ["post"], "HOOK": "tests.doubles.rename_widget"}},
     }
     assert set(options) == RESOURCE_OPTIONS
     resources({"widgets": options})

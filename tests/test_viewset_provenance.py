@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 
 from django_app_delegation.models import ResourceProvenance, pk_as_text
 from tests.doubles import CreateHookFailed
@@ -51,6 +51,36 @@ def test_create_records_which_application_created_the_object_for_which_user(part
     assert record.content_type == ContentType.objects.get_for_model(Widget)
     assert record.object_id == pk_as_text(widget)
     assert record.created_at is not None
+
+
+def test_create_records_the_audience_the_application_is_known_by(partner, delegation, user):
+    create_widget(partner, "Lamp")
+    delegation(GET_APPLICATION_AUDIENCE=lambda *, token, **kwargs: f"app-{token.client_id[:4]}")
+    create_widget(partner, "Desk")
+
+    audiences = ResourceProvenance.objects.order_by("created_at").values_list("audience", flat=True)
+    assert list(audiences) == [partner.client_id, f"app-{partner.client_id[:4]}"]
+
+
+def test_a_provenance_record_names_an_application_or_an_audience(partner, user):
+    widget = Widget.objects.create(name="Lamp")
+
+    with pytest.raises(ValueError, match="names an application or an audience"):
+        ResourceProvenance.objects.record(widget, user=user)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ResourceProvenance.objects.create(
+            content_type=ContentType.objects.get_for_model(widget), object_id=pk_as_text(widget)
+        )
+
+
+def test_a_service_known_by_its_audience_alone_can_be_recorded(user):
+    widget = Widget.objects.create(name="Lamp")
+
+    ResourceProvenance.objects.record(widget, user=user, audience="drive-service")
+
+    record = provenance_of(widget)
+    assert (record.application, record.audience) == (None, "drive-service")
+    assert str(record).endswith(" by drive-service")
 
 
 def test_provenance_of_a_uuid_key_is_its_text_form(partner, user):

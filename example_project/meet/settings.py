@@ -223,6 +223,7 @@ ROOM_SCOPES = {
     "rooms:create": "Create rooms owned by the user.",
     "rooms:update": "Update rooms the user administers.",
     "rooms:delete": "Delete rooms the user owns.",
+    "rooms:grant-access": "Give a user, by e-mail, a role on a room the user administers.",
 }
 
 APP_DELEGATION = {
@@ -238,8 +239,12 @@ APP_DELEGATION = {
     "SCOPES": ROOM_SCOPES,
     # Meet lets an application without domains act for anybody.
     "EMPTY_DOMAIN_LIST_ALLOWS_ALL": True,
-    # Provisional (e-mail only) users: off unless the environment turns them on.
+    # Provisional (e-mail only) users, by Meet's rules: created only when the environment turns
+    # them on *and* the OIDC login will reconcile them (the two OIDC_* flags below).
     "ALLOW_USER_CREATION": env_bool("DELEGATION_ALLOW_USER_CREATION", False),
+    "GET_DELEGATED_USER": "django_app_delegation.contrib.lasuite.provisioning.get_delegated_user",
+    # Token endpoint errors: "rfc6749" bodies, or "meet" for integrators parsing Meet's.
+    "TOKEN_ERROR_FORMAT": env_str("DELEGATION_TOKEN_ERROR_FORMAT", "rfc6749"),
     # Meet lists every room the delegated user has a role on, whoever created it.
     "OBJECT_VISIBILITY": "user",
     # The token endpoint's limits and brute-force lockout (the app's defaults unless set).
@@ -256,9 +261,69 @@ APP_DELEGATION = {
             "GET_QUERYSET": "rooms.delegation.get_queryset",
             "PERFORM_CREATE": "rooms.delegation.perform_create",
             "PERMISSION_CLASSES": ["rooms.permissions.RoomPermissions"],
+            # Look a room up by its slug (Google Meet's meetingCode) among the rooms the user
+            # has a role on: GET rooms/?slug=abc-defg-hij. Also ?access_level=.
+            "FILTERSET_CLASS": "rooms.filters.RoomFilter",
+            "EXTRA_ACTIONS": {
+                # POST rooms/<id>/grant-access/ {"email": ..., "role": ...}
+                "grant_access": {
+                    "METHODS": ["post"],
+                    "URL_PATH": "grant-access",
+                    "SCOPE": "rooms:grant-access",
+                    "HOOK": "rooms.delegation.grant_access",
+                    "REQUEST_SERIALIZER_CLASS": "rooms.serializers.GrantAccessSerializer",
+                    "RESPONSE_SERIALIZER_CLASS": "rooms.serializers.RoomAccessSerializer",
+                    "SUMMARY": "Give a user, by e-mail, a role on a room",
+                    "OPERATION_ID": "grantRoomAccess",
+                },
+            },
         },
     },
 }
+
+# -- OIDC login (django-lasuite), as far as provisioning reads it ---------------------------
+# A provisional user gets its ``sub`` at its first login only if the login finds users by e-mail
+# and may fill in an empty ``sub``: Meet creates provisional users only then (defaults: off).
+OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION = env_bool(
+    "OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION", False
+)
+OIDC_USER_SUB_FIELD_IMMUTABLE = env_bool("OIDC_USER_SUB_FIELD_IMMUTABLE", True)
+
+# -- django-lasuite's OIDC resource server, as in Meet (off unless configured) ---------------
+# Meet's room API also accepts access tokens of La Suite's identity provider, introspected by
+# django-lasuite. With the four variables below set (and django-lasuite installed:
+# ``pip install "django-app-delegation[lasuite]"``), the rooms endpoints chain delegated tokens
+# first, then django-lasuite's authentication. Unset, nothing of it runs.
+
+OIDC_RS_CLIENT_ID = env_str("OIDC_RS_CLIENT_ID")
+OIDC_RS_CLIENT_SECRET = env_str("OIDC_RS_CLIENT_SECRET")
+OIDC_OP_URL = env_str("OIDC_OP_URL")
+OIDC_OP_INTROSPECTION_ENDPOINT = env_str("OIDC_OP_INTROSPECTION_ENDPOINT")
+# Meet's defaults for the rest.
+OIDC_RS_BACKEND_CLASS = env_str(
+    "OIDC_RS_BACKEND_CLASS", "lasuite.oidc_resource_server.backend.ResourceServerBackend"
+)
+OIDC_RS_AUDIENCE_CLAIM = env_str("OIDC_RS_AUDIENCE_CLAIM", "client_id")
+OIDC_RS_SCOPES = env_list("OIDC_RS_SCOPES", "lasuite_meet")
+OIDC_RS_ENCRYPTION_ENCODING = env_str("OIDC_RS_ENCRYPTION_ENCODING", "A256GCM")
+OIDC_RS_ENCRYPTION_ALGO = env_str("OIDC_RS_ENCRYPTION_ALGO", "RSA-OAEP")
+OIDC_RS_SIGNING_ALGO = env_str("OIDC_RS_SIGNING_ALGO", "ES256")
+OIDC_RS_ALLOWED_AUDIENCES = env_list("OIDC_RS_ALLOWED_AUDIENCES", "")
+OIDC_VERIFY_SSL = env_bool("OIDC_VERIFY_SSL", True)
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 5)
+OIDC_PROXY = None
+
+RESOURCE_SERVER_ENABLED = all(
+    (OIDC_RS_CLIENT_ID, OIDC_RS_CLIENT_SECRET, OIDC_OP_URL, OIDC_OP_INTROSPECTION_ENDPOINT)
+)
+if RESOURCE_SERVER_ENABLED:
+    APP_DELEGATION["RESOURCE_AUTHENTICATION_CLASSES"] = [
+        # First: it defers on tokens it did not issue, which the identity provider then sees.
+        "django_app_delegation.authentication.DelegatedTokenAuthentication",
+        "lasuite.oidc_resource_server.authentication.ResourceServerAuthentication",
+    ]
+    # Meet's OIDC_RS_SCOPES_PREFIX: stripped from every token's scopes before scope checks.
+    APP_DELEGATION["SCOPE_PREFIX"] = env_str("OIDC_RS_SCOPES_PREFIX")
 
 # -- La Suite Meet ---------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from .models import Room, RoomAccessLevel
+from .models import ResourceAccess, RoleChoices, Room, RoomAccessLevel
 
 PUBLISHABLE_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio")
 #: Sizes of the letter groups of generated room names: ``abc-defg-hij``.
@@ -213,3 +213,36 @@ class RoomSerializer(serializers.ModelSerializer):
             if data.get(name) is None:
                 data.pop(name, None)
         return data
+
+
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "grantMember",
+            summary="Make bob a member",
+            value={"email": "bob@example.com", "role": "member"},
+            request_only=True,
+        ),
+    ]
+)
+class GrantAccessSerializer(serializers.Serializer):
+    """Who gets which role on the room."""
+
+    email = serializers.EmailField(max_length=254, help_text=_("The user's e-mail address."))
+    role = serializers.ChoiceField(
+        choices=RoleChoices.choices,
+        default=RoleChoices.MEMBER,
+        help_text=_("Only owners may give the owner role."),
+    )
+
+
+class RoomAccessSerializer(serializers.ModelSerializer):
+    """A user's role on a room."""
+
+    room = serializers.UUIDField(source="room_id", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+
+    class Meta:
+        model = ResourceAccess
+        fields = ["room", "email", "role"]
+        read_only_fields = fields

@@ -36,9 +36,24 @@ def meet_defaults(settings):
     settings.ROOM_TELEPHONY_PIN_MAX_RETRIES = 5
     settings.ROOM_TELEPHONY_PHONE_NUMBER = None
     settings.ROOM_TELEPHONY_DEFAULT_COUNTRY = "US"
-    settings.APP_DELEGATION = {**settings.APP_DELEGATION, "ALLOW_USER_CREATION": False}
+    settings.APP_DELEGATION = {
+        **settings.APP_DELEGATION,
+        "ALLOW_USER_CREATION": False,
+        "TOKEN_ERROR_FORMAT": "rfc6749",
+    }
+    settings.OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION = False
+    settings.OIDC_USER_SUB_FIELD_IMMUTABLE = True
     # Users' passwords only; applications' secrets have their own fast hash.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def user_creation(settings, delegation) -> None:
+    """Provisional users on, as Meet needs it: ``APPLICATION_ALLOW_USER_CREATION``, and an OIDC
+    login that reconciles them (e-mail fallback, mutable ``sub``)."""
+    delegation(ALLOW_USER_CREATION=True)
+    settings.OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION = True
+    settings.OIDC_USER_SUB_FIELD_IMMUTABLE = False
 
 
 @pytest.fixture

@@ -7,7 +7,14 @@ from typing import Any
 API = "/external-api/v1.0"
 TOKEN_URL = f"{API}/application/token/"
 ROOMS_URL = f"{API}/rooms/"
-ALL_SCOPES = ["rooms:list", "rooms:retrieve", "rooms:create", "rooms:update", "rooms:delete"]
+ALL_SCOPES = [
+    "rooms:list",
+    "rooms:retrieve",
+    "rooms:create",
+    "rooms:update",
+    "rooms:delete",
+    "rooms:grant-access",
+]
 
 
 def room_url(room: Any) -> str:

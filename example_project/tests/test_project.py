@@ -282,6 +282,13 @@ MEET_VARIABLES = [
     "DELEGATION_TOKEN_RATE_PER_IP",
     "DELEGATION_TOKEN_RATE_PER_APPLICATION",
     "DELEGATION_TOKEN_LOCKOUT_FAILURES",
+    "DELEGATION_TOKEN_ERROR_FORMAT",
+    "OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION",
+    "OIDC_USER_SUB_FIELD_IMMUTABLE",
+    "OIDC_RS_CLIENT_ID",
+    "OIDC_RS_CLIENT_SECRET",
+    "OIDC_OP_URL",
+    "OIDC_OP_INTROSPECTION_ENDPOINT",
 ]
 
 
@@ -374,15 +381,49 @@ def test_malformed_boolean_is_refused(load_settings):
         load_settings(DELEGATION_ALLOW_USER_CREATION="perhaps")
 
 
+def use_settings(settings, conf: dict) -> None:
+    """Apply the provisioning settings of ``conf`` (keeping the test signing key)."""
+    settings.APP_DELEGATION = conf["APP_DELEGATION"] | {
+        "SIGNING_KEY": settings.APP_DELEGATION["SIGNING_KEY"]
+    }
+    for name in ("OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION", "OIDC_USER_SUB_FIELD_IMMUTABLE"):
+        setattr(settings, name, conf[name])
+
+
 def test_user_creation_switched_on_by_the_environment_provisions_users(
     load_settings, settings, request_token, application
 ):
-    settings.APP_DELEGATION = load_settings(DELEGATION_ALLOW_USER_CREATION="true")[
-        "APP_DELEGATION"
-    ] | {"SIGNING_KEY": settings.APP_DELEGATION["SIGNING_KEY"]}
+    use_settings(
+        settings,
+        load_settings(
+            DELEGATION_ALLOW_USER_CREATION="true",
+            OIDC_FALLBACK_TO_EMAIL_FOR_IDENTIFICATION="true",
+            OIDC_USER_SUB_FIELD_IMMUTABLE="false",
+        ),
+    )
 
     assert request_token(application, "newcomer@example.com").status_code == 200
     assert User.objects.filter(email="newcomer@example.com", sub__isnull=True).exists()
+
+
+def test_user_creation_alone_provisions_nobody_as_in_meet(
+    load_settings, settings, request_token, application
+):
+    """Meet also needs the OIDC login to reconcile provisional users (reference §2.6)."""
+    use_settings(settings, load_settings(DELEGATION_ALLOW_USER_CREATION="true"))
+
+    assert request_token(application, "newcomer@example.com").status_code == 404
+    assert not User.objects.filter(email="newcomer@example.com").exists()
+
+
+def test_token_errors_in_meets_shape_from_the_environment(
+    load_settings, settings, request_token, application
+):
+    use_settings(settings, load_settings(DELEGATION_TOKEN_ERROR_FORMAT="meet"))
+
+    response = request_token(application, "nobody@example.com")
+
+    assert (response.status_code, response.json()) == (404, {"detail": "User not found."})
 
 
 # -- checks and migrations -------------------------------------------------------------------

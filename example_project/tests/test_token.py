@@ -36,10 +36,8 @@ def test_token_claims_name_the_user_and_the_application(request_token, applicati
 
 
 def test_unknown_user_is_provisioned_when_user_creation_is_on(
-    request_token, application, delegation, db
+    request_token, application, user_creation, db
 ):
-    delegation(ALLOW_USER_CREATION=True)
-
     response = request_token(application, "Bob@Example.com")
 
     assert response.status_code == 200, response.content
@@ -54,12 +52,11 @@ def test_unknown_user_is_provisioned_when_user_creation_is_on(
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_provisioning_creates_one_user(
-    make_application, request_token, delegation, monkeypatch
+    make_application, request_token, user_creation, monkeypatch
 ):
     """Two simultaneous first requests for an e-mail, both past their first lookup: one user."""
     if connection.vendor != "postgresql":
         pytest.skip("needs concurrent transactions (PostgreSQL)")
-    delegation(ALLOW_USER_CREATION=True)
     application = make_application()
     both_looked_up = threading.Barrier(2, timeout=10)
     find_users = hooks._find_users
