@@ -6,7 +6,7 @@ The ids and their rules are listed in ``docs/reference/checks.md``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -15,8 +15,10 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import get_text_list
+from django.utils.timezone import is_aware
 from django.utils.translation import gettext as _
 from rest_framework.settings import api_settings
 
@@ -33,10 +35,11 @@ from .conf import (
     setting_name,
     with_new_names,
 )
+from .keys import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, KEY_OPTIONS, key_from_entry
 from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RATE_OPTIONS, RESOURCE_OPTIONS
 from .scopes import is_valid_scope_token
 from .throttling import CACHE_FAILURE_POLICIES, is_valid_rate
-from .tokens import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, RELAXABLE_CLAIMS
+from .tokens import RELAXABLE_CLAIMS
 
 if TYPE_CHECKING:
     from django.apps import AppConfig
@@ -97,6 +100,8 @@ def check_settings(
         )
     messages.extend(_check_renamed(user_settings, RENAMED_SETTINGS))
 
+    if _setting("SIGNING_KEYS") is not None:
+        messages.extend(_check_key_list(user_settings))
     algorithm = _setting("ALGORITHM")
     key = _setting("SIGNING_KEY")
     if algorithm not in HMAC_ALGORITHMS and algorithm not in ASYMMETRIC_ALGORITHMS:
@@ -108,7 +113,7 @@ def check_settings(
                 id=f"{ID}.E007",
             )
         )
-    if not key:
+    if not key and _setting("SIGNING_KEYS") is None:
         messages.append(
             Error(
                 _("%(setting)s is not set.") % {"setting": setting_name("SIGNING_KEY")},
@@ -116,7 +121,7 @@ def check_settings(
                 id=f"{ID}.E001",
             )
         )
-    elif algorithm in HMAC_ALGORITHMS:
+    elif key and algorithm in HMAC_ALGORITHMS:
         size = len(key.encode() if isinstance(key, str) else key)
         if size < HMAC_ALGORITHMS[algorithm]:
             messages.append(
@@ -497,6 +502,180 @@ def _check_resources() -> list[CheckMessage]:
                         "E021",
                     )
     return messages
+
+
+#: The settings of the single-key form, which ``SIGNING_KEYS`` replaces.
+SINGLE_KEY_SETTINGS = ("SIGNING_KEY", "VERIFYING_KEY", "ALGORITHM", "KEY_ID")
+
+
+def _check_key_list(user_settings: Mapping[str, Any]) -> list[CheckMessage]:
+    """The rules of ``SIGNING_KEYS`` (E070-E079, W070), one id each."""
+    entries = _setting("SIGNING_KEYS")
+    messages: list[CheckMessage] = []
+    if (
+        not isinstance(entries, list | tuple)
+        or not entries
+        or not all(isinstance(entry, dict) for entry in entries)
+    ):
+        return [
+            Error(
+                _("%(setting)s must be a non-empty list of dicts.")
+                % {"setting": setting_name("SIGNING_KEYS")},
+                hint=_("Leave it unset to use SIGNING_KEY, VERIFYING_KEY and ALGORITHM."),
+                id=f"{ID}.E070",
+            )
+        ]
+    both = [name for name in SINGLE_KEY_SETTINGS if user_settings.get(name) is not None]
+    if both:
+        messages.append(
+            Error(
+                _("%(setting)s is set together with %(others)s.")
+                % {"setting": setting_name("SIGNING_KEYS"), "others": ", ".join(both)},
+                hint=_("Describe every key in SIGNING_KEYS and remove the single-key settings."),
+                id=f"{ID}.E071",
+            )
+        )
+    seen: set[str] = set()
+    now = timezone.now()
+    for index, entry in enumerate(entries):
+        name = setting_name("SIGNING_KEYS") + f"[{index}]"
+        unknown = sorted(set(entry) - KEY_OPTIONS)
+        if unknown:
+            messages.append(
+                Error(
+                    _("%(setting)s: unknown option(s) %(options)s.")
+                    % {"setting": name, "options": ", ".join(map(repr, unknown))},
+                    hint=_("The options are %(options)s.")
+                    % {"options": ", ".join(sorted(KEY_OPTIONS))},
+                    id=f"{ID}.E072",
+                )
+            )
+        kid = entry.get("KID")
+        if not isinstance(kid, str) or not kid:
+            messages.append(
+                Error(
+                    _("%(setting)s needs a KID (a non-empty string).") % {"setting": name},
+                    id=f"{ID}.E073",
+                )
+            )
+        elif kid in seen:
+            messages.append(
+                Error(
+                    _("%(setting)s: the KID %(kid)s is used by an earlier key.")
+                    % {"setting": name, "kid": repr(kid)},
+                    hint=_("Each key needs its own KID: tokens name their key by it."),
+                    id=f"{ID}.E074",
+                )
+            )
+        else:
+            seen.add(kid)
+        algorithm = entry.get("ALGORITHM")
+        if algorithm in HMAC_ALGORITHMS:
+            messages.extend(_check_listed_secret(name, entry, algorithm))
+        elif algorithm in ASYMMETRIC_ALGORITHMS:
+            messages.extend(_check_listed_key_pair(name, entry, algorithm))
+        else:
+            messages.append(
+                Error(
+                    _("%(setting)s: ALGORITHM %(value)s is not supported.")
+                    % {"setting": name, "value": repr(algorithm)},
+                    hint=_("Use HS256, HS384, HS512, RS*, PS*, ES* or EdDSA."),
+                    id=f"{ID}.E075",
+                )
+            )
+        retired = entry.get("RETIRED", False)
+        until = entry.get("VERIFY_UNTIL")
+        if (
+            not isinstance(retired, bool)
+            or (until is not None and not (isinstance(until, datetime) and is_aware(until)))
+            or (retired and until is not None)
+        ):
+            messages.append(
+                Error(
+                    _(
+                        "%(setting)s: RETIRED must be True or False and VERIFY_UNTIL a "
+                        "timezone-aware datetime, not both."
+                    )
+                    % {"setting": name},
+                    id=f"{ID}.E078",
+                )
+            )
+        elif isinstance(until, datetime) and until <= now:
+            messages.append(
+                Warning(
+                    _("%(setting)s: VERIFY_UNTIL has passed; the key verifies nothing any more.")
+                    % {"setting": name},
+                    hint=_("Remove the key from the list, or mark it RETIRED."),
+                    id=f"{ID}.W070",
+                )
+            )
+    if not messages and not any(key_from_entry(entry).may_sign for entry in entries):
+        messages.append(
+            Error(
+                _("%(setting)s has no key that may sign.")
+                % {"setting": setting_name("SIGNING_KEYS")},
+                hint=_(
+                    "The first key that is neither RETIRED nor given a VERIFY_UNTIL, and has its "
+                    "SECRET or PRIVATE_KEY, signs new tokens."
+                ),
+                id=f"{ID}.E079",
+            )
+        )
+    return messages
+
+
+def _check_listed_secret(name: str, entry: Mapping[str, Any], algorithm: str) -> list[CheckMessage]:
+    secret = entry.get("SECRET")
+    minimum = HMAC_ALGORITHMS[algorithm]
+    size = len(secret.encode() if isinstance(secret, str) else secret) if secret else 0
+    if (
+        isinstance(secret, str | bytes)
+        and size >= minimum
+        and not (set(entry) & {"PRIVATE_KEY", "PUBLIC_KEY"})
+    ):
+        return []
+    return [
+        Error(
+            _(
+                "%(setting)s: %(algorithm)s needs a SECRET of at least %(minimum)d bytes, "
+                "and no PEM key."
+            )
+            % {"setting": name, "algorithm": algorithm, "minimum": minimum},
+            hint=_("Generate one with: %(command)s")
+            % {"command": "python manage.py generate_signing_key --algorithm " + algorithm},
+            id=f"{ID}.E076",
+        )
+    ]
+
+
+def _check_listed_key_pair(
+    name: str, entry: Mapping[str, Any], algorithm: str
+) -> list[CheckMessage]:
+    import jwt
+
+    private, public = entry.get("PRIVATE_KEY"), entry.get("PUBLIC_KEY")
+    try:
+        if "SECRET" in entry:
+            raise ValueError(_("SECRET is for HMAC algorithms"))
+        if not private and not public:
+            raise ValueError(_("neither PRIVATE_KEY nor PUBLIC_KEY is set"))
+        jwt_algorithm = jwt.get_algorithm_by_name(algorithm)
+        loaded_private = jwt_algorithm.prepare_key(private) if private else None
+        loaded_public = jwt_algorithm.prepare_key(public) if public else None
+        if loaded_private is not None and loaded_public is not None:
+            derived = jwt_algorithm.to_jwk(loaded_private.public_key(), as_dict=True)
+            if derived != jwt_algorithm.to_jwk(loaded_public, as_dict=True):
+                raise ValueError(_("PUBLIC_KEY is not the public half of PRIVATE_KEY"))
+    except Exception as exc:  # PyJWT and cryptography raise several types for bad keys
+        return [
+            Error(
+                _("%(setting)s: the keys do not suit %(algorithm)s: %(error)s.")
+                % {"setting": name, "algorithm": algorithm, "error": exc},
+                hint=_("PRIVATE_KEY is the PEM private key, PUBLIC_KEY the PEM public key."),
+                id=f"{ID}.E077",
+            )
+        ]
+    return []
 
 
 def _check_asymmetric_keys(algorithm: str) -> list[CheckMessage]:

@@ -56,6 +56,10 @@ DEFAULTS: dict[str, Any] = {
     "ALGORITHM": "HS256",
     # ``kid`` header; derived from the verifying key when None.
     "KEY_ID": None,
+    # Several keys instead of the four above, for rotation: a list of dicts with "KID",
+    # "ALGORITHM", "SECRET" (HS*) or "PRIVATE_KEY"/"PUBLIC_KEY" (PEM), and "RETIRED" or
+    # "VERIFY_UNTIL". The first key neither retired nor retiring signs (see ``keys.py``).
+    "SIGNING_KEYS": None,
     "ISSUER": None,
     "AUDIENCE": None,
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=1),
@@ -228,6 +232,7 @@ class DelegationSettings:
         VERIFYING_KEY: str | bytes | None
         ALGORITHM: str
         KEY_ID: str | None
+        SIGNING_KEYS: list[dict[str, Any]] | None
         ISSUER: str | None
         AUDIENCE: str | None
         ACCESS_TOKEN_LIFETIME: timedelta

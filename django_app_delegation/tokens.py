@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import jwt
-from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from .conf import delegation_settings
 from .exceptions import ForeignToken as ForeignToken  # also imported from here
 from .exceptions import MalformedClaims as MalformedClaims  # also imported from here
 from .exceptions import WrongTokenType as WrongTokenType  # also imported from here
+from .keys import ASYMMETRIC_ALGORITHMS as ASYMMETRIC_ALGORITHMS  # also imported from here
+from .keys import HMAC_ALGORITHMS as HMAC_ALGORITHMS  # also imported from here
+from .keys import SUPPORTED_ALGORITHMS as SUPPORTED_ALGORITHMS  # also imported from here
+from .keys import current_key, verifying_key_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -27,11 +28,6 @@ if TYPE_CHECKING:
 
 #: JOSE ``typ`` of access tokens (RFC 9068 §2.1); ``application/at+jwt`` is accepted too.
 TOKEN_TYPE_HEADER = "at+jwt"
-HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}
-ASYMMETRIC_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
-)
-SUPPORTED_ALGORITHMS = frozenset(HMAC_ALGORITHMS) | ASYMMETRIC_ALGORITHMS
 #: Claims whose absence can be tolerated through ``REQUIRED_CLAIMS`` (for tokens minted by La
 #: Suite Meet's built-in external API before a project switched to this app).
 RELAXABLE_CLAIMS = frozenset({"iat", "jti", "sub", "nbf", "client_id", "scope"})
@@ -47,35 +43,17 @@ class IssuedToken:
     claims: dict[str, Any] = field(repr=False)
 
 
-def _as_bytes(key: str | bytes) -> bytes:
-    return key.encode() if isinstance(key, str) else key
-
-
 def signing_key() -> str | bytes:
-    key = delegation_settings.SIGNING_KEY
-    if not key:
-        raise ImproperlyConfigured('APP_DELEGATION["SIGNING_KEY"] is required.')
-    return key
-
-
-def verifying_key() -> str | bytes:
-    if delegation_settings.ALGORITHM in HMAC_ALGORITHMS:
-        return signing_key()
-    key = delegation_settings.VERIFYING_KEY
-    if not key:
-        raise ImproperlyConfigured(
-            'APP_DELEGATION["VERIFYING_KEY"] is required with an asymmetric ALGORITHM.'
-        )
+    """The private key (or HMAC secret) that signs new tokens."""
+    key = current_key().private
+    assert key is not None  # a key that may sign has one
     return key
 
 
 def key_id() -> str:
-    """Return the ``kid``: ``KEY_ID`` if set, else a digest of the verifying key."""
-    configured = delegation_settings.KEY_ID
-    if configured:
-        return str(configured)
-    digest = hashlib.sha256(b"django-app-delegation:kid:" + _as_bytes(verifying_key())).digest()
-    return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
+    """The ``kid`` of new tokens: the signing key's (``KEY_ID``, or a digest of the verifying
+    key, in the single-key form)."""
+    return current_key().kid
 
 
 def lifetime_seconds() -> int:
@@ -115,11 +93,12 @@ def issue_token(
     claims = delegation_settings.GET_TOKEN_CLAIMS(
         claims=claims, application=application, user=user, request=request
     )
+    key = current_key()
     token = jwt.encode(
         claims,
         signing_key(),
-        algorithm=delegation_settings.ALGORITHM,
-        headers={"typ": TOKEN_TYPE_HEADER, "kid": key_id()},
+        algorithm=key.algorithm,
+        headers={"typ": TOKEN_TYPE_HEADER, "kid": key.kid},
     )
     return IssuedToken(access_token=token, expires_in=expires_in, scopes=scopes, claims=claims)
 
@@ -152,8 +131,17 @@ def decode_token(token: str) -> dict[str, Any]:
     ``InvalidTokenError`` subclasses for our tokens that fail validation (expired, wrong issuer or
     audience, missing or malformed claims, wrong ``typ``).
     """
-    key = verifying_key()
-    algorithms = [delegation_settings.ALGORITHM]
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise ForeignToken(str(exc)) from exc
+    # The key is chosen among the configured ones by ``kid``, never taken from the header; each
+    # key verifies its own algorithm only (RFC 8725 §3.1).
+    signing = verifying_key_for(header.get("kid"))
+    if signing is None:
+        raise ForeignToken("No configured key has this token's kid.")
+    key = signing.verifying_material()
+    algorithms = [signing.algorithm]
     try:
         signed = jwt.api_jws.decode_complete(token, key, algorithms=algorithms)
     except FOREIGN_TOKEN_ERRORS:
