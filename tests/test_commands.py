@@ -252,6 +252,9 @@ def test_list_applications_json_describes_each_application_without_secrets(make_
         "domains": ["*.example.org", "example.com"],
         "created_at": partner.created_at.isoformat(),
         "last_used_at": partner.last_used_at.isoformat(),
+        "access_token_lifetime": None,
+        "expires_in": 3600,
+        "previous_secret_valid_until": None,
     }
     assert listed[0]["is_active"] is False
     assert listed[0]["domains"] == []
@@ -279,6 +282,7 @@ def test_list_applications_prints_an_aligned_table(make_application):
         "Active",
         "Scopes",
         "Allowed domains",
+        "Token lifetime",
         "Last used",
     ]
     assert len(rows) == 2
