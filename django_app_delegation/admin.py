@@ -473,7 +473,8 @@ class ApplicationAdmin(_ApplicationModelAdmin):
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
-        if delegation_settings.CLIENT_SECRET_OVERLAP_MAX_LIFETIME <= timedelta(0):
+        overlap = delegation_settings.CLIENT_SECRET_OVERLAP_MAX_LIFETIME
+        if overlap <= timedelta(0):
             actions.pop("regenerate_secret_keeping_old", None)  # Keeping old secrets is off.
         return actions
 

@@ -23,7 +23,8 @@ def parse_duration_text(text: str) -> timedelta:
     match = _SHORT_FORM.match(value)
     if match:
         return timedelta(seconds=int(match["number"]) * UNITS[match["unit"] or "s"])
-    parsed = parse_duration(text.strip())
+    # Django's parser reads an empty text as zero.
+    parsed = parse_duration(text.strip()) if value else None
     if parsed is None or parsed < timedelta(0):
         raise ValueError(f"Not a duration: {text!r}.")
     return parsed

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from django_app_delegation.admin import SESSION_KEY
@@ -15,6 +14,10 @@ from django_app_delegation.models import Application
 from tests.helpers import (
     ADD_URL,
     CHANGELIST_URL,
+    MAY_ADD,
+    MAY_SEE_SECRETS,
+    ROLES,
+    SECRET_MARKUP,
     SECRET_URL,
     add_form_data,
     change_url,
@@ -273,46 +276,6 @@ def test_with_cookie_sessions_the_secret_is_shown_without_a_redirect(
 
 
 # -- permissions: writing or showing a secret takes the change permission --------------------
-
-#: Staff roles and the application permissions they hold (``None``: a superuser).
-ROLES = {
-    "no_permission": (),
-    "view_only": ("view_application",),
-    "add_only": ("add_application",),
-    "change": ("view_application", "change_application"),
-    "add_and_change": ("add_application", "change_application"),
-    "superuser": None,
-}
-#: Regenerating a secret, or reading one on the one-time page, takes the change permission.
-MAY_SEE_SECRETS = {"change", "add_and_change", "superuser"}
-#: Adding creates a secret and shows it: it takes the add and the change permissions.
-MAY_ADD = {"add_and_change", "superuser"}
-SECRET_MARKUP = 'class="client-secret"'
-
-
-@pytest.fixture
-def staff_client(client, django_user_model):
-    """Log ``client`` in as a staff user holding the permissions of one of :data:`ROLES`."""
-
-    def login(role):
-        codenames = ROLES[role]
-        if codenames is None:
-            django_user_model.objects.create_superuser(
-                username=role, email=f"{role}@example.com", password="pw"
-            )
-        else:
-            user = django_user_model.objects.create_user(
-                username=role, email=f"{role}@example.com", password="pw", is_staff=True
-            )
-            user.user_permissions.set(
-                Permission.objects.filter(
-                    content_type__app_label="django_app_delegation", codename__in=codenames
-                )
-            )
-        assert client.login(username=role, password="pw")
-        return client
-
-    return login
 
 
 def keep_pending_secret(client, application, secret):

@@ -813,20 +813,6 @@ def test_generated_secret_is_stored_in_fast_form_and_never_in_plaintext(applicat
     assert len(application.secret) >= 43
 
 
-@pytest.fixture
-def fast_verifications(monkeypatch):
-    """Record every call to the constant-time digest comparison."""
-    calls = []
-    original = client_secrets._verify_fast
-
-    def wrapper(secret, encoded):
-        calls.append((secret, encoded))
-        return original(secret, encoded)
-
-    monkeypatch.setattr(client_secrets, "_verify_fast", wrapper)
-    return calls
-
-
 def test_unknown_client_runs_the_same_verification_as_a_wrong_secret(
     body, application, fast_verifications
 ):
