@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -430,6 +431,29 @@ def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_appl
     assert "Target" not in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        "previous_client_secret__regex",
+        "previous_client_secret__startswith",
+        "previous_client_secret__exact",
+        "previous_client_secret",
+        "previous_client_secret__isnull",
+        "allowed_domains__application__previous_client_secret__startswith",
+    ],
+)
+def test_changelist_refuses_to_filter_on_the_previous_hash(admin_client, make_application, lookup):
+    target = make_application(name="Target")
+    target.rotate_secret(keep_old_for=timedelta(hours=1))
+    make_application(name="Other")
+    stored = Application.objects.values_list("previous_client_secret", flat=True).get(pk=target.pk)
+
+    response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored)})
+
+    assert response.status_code == 400
+    assert "Target" not in response.content.decode()
+
+
 def test_changelist_refuses_to_filter_on_the_stored_hash_through_a_relation(
     admin_client, application
 ):
@@ -454,13 +478,20 @@ def test_admin_pages_never_render_the_stored_hash(admin_client):
     assert admin_client.post(change_url(application), renamed).status_code == 302
     regenerated = admin_client.post(
         CHANGELIST_URL,
-        {"action": "regenerate_secret", "_selected_action": [application.pk]},
+        {
+            "action": "regenerate_secret_keeping_old",
+            "_selected_action": [application.pk],
+            "apply": "yes",
+            "keep_old_for": "1h",
+        },
         follow=True,
     )
     application.refresh_from_db()
-    stored = application.client_secret
+    stored, previous = application.client_secret, application.previous_client_secret
+    assert previous.startswith("hmac_sha256$")
     assert regenerated.status_code == 200
     assert stored not in regenerated.content.decode()
+    assert previous not in regenerated.content.decode()
 
     info = "admin:django_app_delegation_application"
     for url in (
@@ -474,8 +505,10 @@ def test_admin_pages_never_render_the_stored_hash(admin_client):
         response = admin_client.get(url)
         assert response.status_code == 200, url
         content = response.content.decode()
-        assert stored not in content, url
-        assert stored.rsplit("$", 1)[-1] not in content, url
+        for stored_hash in (stored, previous):
+            assert stored_hash not in content, url
+            assert stored_hash.rsplit("$", 1)[-1] not in content, url
+            assert stored_hash.split("$")[1] not in content, url  # The salt.
 
 
 # -- deactivate and reactivate ---------------------------------------------------------------
