@@ -5,9 +5,7 @@ and the authorization server metadata at ``.well-known/oauth-authorization-serve
 the path of ``ISSUER`` when it has one (RFC 8414 §3.1; read when the URLconf is built).
 """
 
-import re
-
-from django.urls import path, re_path
+from django.urls import path
 
 from .metadata import metadata_route
 from .wellknown import AuthorizationServerMetadataView, JWKSView
@@ -16,8 +14,8 @@ app_name = "app_delegation_wellknown"
 
 urlpatterns = [
     path(".well-known/jwks.json", JWKSView.as_view(), name="jwks"),
-    re_path(
-        f"^{re.escape(metadata_route())}$",
+    path(
+        metadata_route(),
         AuthorizationServerMetadataView.as_view(),
         name="oauth-authorization-server",
     ),

@@ -22,6 +22,8 @@ from django.utils import timezone
 from django_app_delegation import audit
 from django_app_delegation import secrets as client_secrets
 from django_app_delegation.admin import SESSION_KEY
+from django_app_delegation.checks import check_settings
+from django_app_delegation.conf import DEFAULTS
 from django_app_delegation.models import Application, DelegationEvent, EventAction
 from tests.helpers import (
     CHANGELIST_URL,
@@ -192,8 +194,6 @@ def test_a_bound_of_zero_turns_keeping_old_secrets_off(application, delegation):
 
 
 def test_the_default_bound_is_seven_days():
-    from django_app_delegation.conf import DEFAULTS
-
     assert DEFAULTS["CLIENT_SECRET_OVERLAP_MAX_LIFETIME"] == timedelta(days=7)
 
 
@@ -694,3 +694,18 @@ def test_a_rotation_keeping_the_old_secret_is_logged_with_its_expiry(
     assert record.delegation_previous_secret_expires_at == (
         stored.previous_secret_expires_at.isoformat()
     )
+
+
+# -- check E029 ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, 86400, "7d", timedelta(seconds=-1)])
+def test_e029_the_overlap_bound_is_a_timedelta_of_zero_or_more(delegation, value):
+    delegation(CLIENT_SECRET_OVERLAP_MAX_LIFETIME=value)
+    assert [message.id for message in check_settings()] == ["django_app_delegation.E029"]
+
+
+@pytest.mark.parametrize("value", [timedelta(0), timedelta(hours=1), timedelta(days=30)])
+def test_e029_accepts_zero_or_a_positive_timedelta(delegation, value):
+    delegation(CLIENT_SECRET_OVERLAP_MAX_LIFETIME=value)
+    assert check_settings() == []
