@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from datetime import timedelta
 
 import pytest
 from django.test import RequestFactory, override_settings
