@@ -849,6 +849,7 @@ def check_application_lifetimes(
         except DatabaseError:
             continue  # Not migrated yet.
         for client_id, lifetime in rows:
+            assert lifetime is not None  # Greater than the maximum.
             messages.append(
                 Warning(
                     _(

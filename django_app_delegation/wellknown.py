@@ -22,6 +22,9 @@ from rest_framework.views import APIView
 from . import keys, metadata
 from .conf import delegation_settings
 
+#: The media type of a JWK Set (RFC 7517 §8.5.1).
+JWK_SET_MEDIA_TYPE = "application/jwk-set+json"
+
 
 class JWKSView(APIView):
     """The public keys that verify access tokens, as a JWK Set (RFC 7517); never HMAC keys."""
@@ -37,10 +40,10 @@ class JWKSView(APIView):
         operation_id="jwks",
         summary="Public keys of access tokens (JWK Set)",
         tags=["discovery"],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, JWK_SET_MEDIA_TYPE): OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Response:
-        return Response(self.get_jwks(), content_type="application/jwk-set+json")
+        return Response(self.get_jwks(), content_type=JWK_SET_MEDIA_TYPE)
 
 
 def _urls(help_text: str) -> serializers.URLField:
