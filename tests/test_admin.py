@@ -418,22 +418,6 @@ def hash_probe(lookup: str, stored: str) -> str:
         "client_secret",
         "client_secret__isnull",
         "client_secret__gt",
-    ],
-)
-def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_application, lookup):
-    target = make_application(name="Target")
-    make_application(name="Other")
-
-    response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored_secret(target))})
-
-    assert response.status_code == 400
-    assert "cl" not in (response.context or {})
-    assert "Target" not in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    "lookup",
-    [
         "previous_client_secret__regex",
         "previous_client_secret__startswith",
         "previous_client_secret__exact",
@@ -442,15 +426,17 @@ def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_appl
         "allowed_domains__application__previous_client_secret__startswith",
     ],
 )
-def test_changelist_refuses_to_filter_on_the_previous_hash(admin_client, make_application, lookup):
+def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_application, lookup):
     target = make_application(name="Target")
-    target.rotate_secret(keep_old_for=timedelta(hours=1))
+    target.rotate_secret(keep_old_for=timedelta(hours=1))  # Both hashes stored.
     make_application(name="Other")
-    stored = Application.objects.values_list("previous_client_secret", flat=True).get(pk=target.pk)
+    field = next(name for name in lookup.split("__") if name.endswith("client_secret"))
+    stored = Application.objects.values_list(field, flat=True).get(pk=target.pk)
 
     response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored)})
 
     assert response.status_code == 400
+    assert "cl" not in (response.context or {})
     assert "Target" not in response.content.decode()
 
 
