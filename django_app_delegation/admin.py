@@ -4,13 +4,15 @@ from the audit trail) and the audit trail itself, read-only."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import display_for_field
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -24,8 +26,16 @@ from django.utils.translation import gettext_lazy as _
 from . import audit
 from .conf import delegation_settings
 from .domains import normalize_domain
-from .models import Application, ApplicationDomain, ApplicationQuerySet, DelegationEvent
+from .durations import format_duration, parse_duration_text
+from .models import (
+    Application,
+    ApplicationDomain,
+    ApplicationQuerySet,
+    DelegationEvent,
+    validate_secret_overlap,
+)
 from .scopes import known_scopes
+from .tokens import max_access_token_lifetime
 
 if TYPE_CHECKING:
     from django.utils.functional import Promise
@@ -44,10 +54,15 @@ else:
     _ApplicationModelAdmin = _EventModelAdmin = admin.ModelAdmin
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
+KEEP_OLD_SECRET_TEMPLATE = "admin/django_app_delegation/application/keep_old_secret.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
-#: The field holding the stored hash: never shown, never filtered on.
+#: The fields holding stored hashes: never shown, never filtered on.
 SECRET_FIELD = "client_secret"
+SECRET_FIELDS = (SECRET_FIELD, "previous_client_secret")
+#: How long the regenerate-and-keep action offers to keep the old secret, unless the bound
+#: (``CLIENT_SECRET_OVERLAP_MAX_LIFETIME``) is shorter.
+DEFAULT_SECRET_OVERLAP = timedelta(hours=24)
 #: Read-only fields of an application's usage (``ApplicationQuerySet.with_usage``); the list
 #: shows them under the last use, in one column, to stay within 1400 pixels.
 USAGE_LABELS = {
@@ -77,6 +92,56 @@ class ShownSecret:
         return "<ShownSecret: ********>"
 
 
+class DurationTextField(forms.DurationField):
+    """A duration typed as ``30m``, ``24h``, ``7d`` or seconds (``durations.py``), or as Django's
+    ``DurationField`` reads it; shown in the short form."""
+
+    default_error_messages = {
+        "invalid": _("Enter a duration such as 30m, 24h, 7d, or a number of seconds."),
+    }
+
+    def prepare_value(self, value: Any) -> Any:
+        return format_duration(value) if isinstance(value, timedelta) else value
+
+    def to_python(self, value: Any) -> timedelta | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, timedelta):
+            return value
+        try:
+            return parse_duration_text(str(value))
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class KeepOldSecretForm(forms.Form):
+    """How long the regenerate-and-keep action keeps each old secret working."""
+
+    keep_old_for = DurationTextField(label=_("Keep the old secret for"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        maximum = delegation_settings.CLIENT_SECRET_OVERLAP_MAX_LIFETIME
+        field = self.fields["keep_old_for"]
+        field.initial = min(DEFAULT_SECRET_OVERLAP, maximum)
+        field.help_text = _(
+            "For example 30m, 24h or 7d; at most %(maximum)s (CLIENT_SECRET_OVERLAP_MAX_LIFETIME)."
+        ) % {"maximum": format_duration(maximum)}
+
+    def clean_keep_old_for(self) -> timedelta:
+        value: timedelta = self.cleaned_data["keep_old_for"]
+        if value <= timedelta(0):
+            raise ValidationError(
+                _(
+                    "Keep it for some time, or use the action that regenerates the secret to stop "
+                    "the old one at once."
+                ),
+                code="no_overlap",
+            )
+        validate_secret_overlap(value)
+        return value
+
+
 class ApplicationAdminForm(_ApplicationForm):
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"),
@@ -85,12 +150,21 @@ class ApplicationAdminForm(_ApplicationForm):
         help_text=_("The most this application's tokens may do."),
     )
 
+    access_token_lifetime = DurationTextField(label=_("Access token lifetime"), required=False)
+
     class Meta:
         model = Application
-        fields = ("name", "scopes", "is_active")
+        fields = ("name", "scopes", "is_active", "access_token_lifetime")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["access_token_lifetime"].help_text = _(
+            "How long this application's tokens last, e.g. 15m or 2h. Empty: %(default)s "
+            "(ACCESS_TOKEN_LIFETIME); at most %(maximum)s (MAX_ACCESS_TOKEN_LIFETIME)."
+        ) % {
+            "default": format_duration(delegation_settings.ACCESS_TOKEN_LIFETIME),
+            "maximum": format_duration(max_access_token_lifetime()),
+        }
         vocabulary = known_scopes()
         choices = [
             (name, f"{name} ({label})" if label else name) for name, label in vocabulary.items()
@@ -181,7 +255,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     inlines = [ApplicationDomainInline]
     list_display = (
         "name",
-        "client_id",
+        "client_credentials",
         "scopes_display",
         "is_active",
         "last_use",
@@ -195,9 +269,22 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         "created_at",
     )
     search_fields = ("name", "client_id", "allowed_domains__domain")
-    readonly_fields = ("id", "client_id", "created_at", "updated_at", "last_used_at")
-    exclude = (SECRET_FIELD,)
-    actions = ["regenerate_secret", "deactivate_applications", "reactivate_applications"]
+    readonly_fields = (
+        "id",
+        "client_id",
+        "previous_secret",
+        "created_at",
+        "updated_at",
+        "last_used_at",
+    )
+    exclude = SECRET_FIELDS
+    actions = [
+        "regenerate_secret",
+        "regenerate_secret_keeping_old",
+        "end_secret_overlap",
+        "deactivate_applications",
+        "reactivate_applications",
+    ]
 
     class Media:
         css = {"all": ["django_app_delegation/admin.css"]}
@@ -207,20 +294,22 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         return super().has_add_permission(request) and self.has_change_permission(request)
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
-        # Filtering on the stored hash (``?client_secret__regex=...``) would read it out.
-        if SECRET_FIELD in lookup.split(LOOKUP_SEP):
+        # Filtering on a stored hash (``?client_secret__regex=...``) would read it out.
+        if set(SECRET_FIELDS) & set(lookup.split(LOOKUP_SEP)):
             return False
         return super().lookup_allowed(lookup, value, request)
 
     def get_fields(self, request: HttpRequest, obj: Application | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "scopes", "is_active")
+            return ("name", "scopes", "is_active", "access_token_lifetime")
         return (
             "name",
             "id",
             "client_id",
+            "previous_secret",
             "scopes",
             "is_active",
+            "access_token_lifetime",
             "created_at",
             "updated_at",
             "last_used_at",
@@ -274,6 +363,23 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     def denied_last_30_days(self, obj: Application) -> Any:
         return self.usage(obj, "denied_last_30_days")
 
+    @admin.display(description=_("client id"), ordering="client_id")
+    def client_credentials(self, obj: Application) -> SafeString:
+        """The list's client id, then until when the previous secret works, if it does."""
+        if obj.previous_secret_valid_until is None:
+            return format_html("{}", obj.client_id)
+        overlap = gettext("Previous secret valid until %(date)s") % {
+            "date": self.previous_secret(obj)
+        }
+        return format_html('{}<span class="secret-overlap">{}</span>', obj.client_id, overlap)
+
+    @admin.display(description=_("previous secret valid until"))
+    def previous_secret(self, obj: Application) -> str:
+        """Until when the secret a rotation replaced works (the empty value when none does)."""
+        field = self.opts.get_field("previous_secret_expires_at")
+        empty = self.get_empty_value_display()
+        return str(display_for_field(obj.previous_secret_valid_until, field, empty))
+
     @admin.display(description=_("Scopes"))
     def scopes_display(self, obj: Application) -> str:
         return ", ".join(obj.scopes) if obj.scopes else str(_("No scopes"))
@@ -316,6 +422,61 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         with audit.acting_for(request):
             rotated = [(application, application.rotate_secret()) for application in queryset]
         return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
+
+    @admin.action(
+        description=_("Regenerate the client secret, keeping the old one for a while"),
+        permissions=["change"],
+    )
+    def regenerate_secret_keeping_old(
+        self, request: HttpRequest, queryset: QuerySet[Application]
+    ) -> HttpResponse:
+        """Ask how long to keep the old secrets, then regenerate and show the new ones once."""
+        form = KeepOldSecretForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            keep_old_for = form.cleaned_data["keep_old_for"]
+            with audit.acting_for(request):
+                rotated = [
+                    (application, application.rotate_secret(keep_old_for=keep_old_for))
+                    for application in queryset
+                ]
+            return self.show_secrets_once(request, rotated, _("Client secret regenerated"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Regenerate the client secret, keeping the old one"),
+            "subtitle": None,
+            "opts": self.model._meta,
+            "form": form,
+            "applications": list(queryset),
+            "action_name": "regenerate_secret_keeping_old",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, KEEP_OLD_SECRET_TEMPLATE, context)
+
+    @admin.action(
+        description=_("Stop accepting the previous client secret of the selected applications"),
+        permissions=["change"],
+    )
+    def end_secret_overlap(self, request: HttpRequest, queryset: QuerySet[Application]) -> None:
+        with audit.acting_for(request):
+            ended = sum(application.end_secret_overlap() for application in queryset)
+        if ended:
+            message = ngettext(
+                "%(count)d previous secret no longer works.",
+                "%(count)d previous secrets no longer work.",
+                ended,
+            ) % {"count": ended}
+            self.message_user(request, message, messages.SUCCESS)
+        else:
+            self.message_user(
+                request, gettext("No previous secret worked any more."), messages.WARNING
+            )
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        overlap = delegation_settings.CLIENT_SECRET_OVERLAP_MAX_LIFETIME
+        if overlap <= timedelta(0):
+            actions.pop("regenerate_secret_keeping_old", None)  # Keeping old secrets is off.
+        return actions
 
     @admin.action(description=_("Deactivate the selected applications"), permissions=["change"])
     def deactivate_applications(
@@ -467,6 +628,7 @@ class DelegationEventAdmin(_EventModelAdmin):
         "object_id",
         "client_ip",
         "user_agent",
+        "previous_secret_expires_at",
     )
     readonly_fields = fields
 

@@ -32,6 +32,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -142,6 +143,7 @@ def record(
     email: str | None = None,
     instance: models.Model | None = None,
     object_id: object = None,
+    previous_secret_expires_at: datetime | None = None,
 ) -> DelegationEvent | None:
     """Record one event; return it (unsaved until sent), or None when the trail is off.
 
@@ -150,7 +152,8 @@ def record(
     None stands for the request of :func:`acting_for`, if any, whose user is then the default
     ``user``. ``application`` may be given as ``application_id`` and ``client_id`` instead;
     ``user`` is the user acted for (the staff user in the admin); ``email`` defaults to the
-    user's; ``instance`` (or ``object_id`` alone) is the object acted on.
+    user's; ``instance`` (or ``object_id`` alone) is the object acted on;
+    ``previous_secret_expires_at`` says, for a secret rotation, until when the old secret works.
     """
     if not enabled():
         return None
@@ -170,6 +173,7 @@ def record(
         email=email,
         instance=instance,
         object_id=object_id,
+        previous_secret_expires_at=previous_secret_expires_at,
     )
     pending = getattr(_http_request(request), PENDING_ATTRIBUTE, None)
     if pending is None:
@@ -192,6 +196,7 @@ def build_event(
     email: str | None,
     instance: models.Model | None,
     object_id: object,
+    previous_secret_expires_at: datetime | None = None,
 ) -> DelegationEvent:
     """The unsaved event :func:`record` sends (see its arguments)."""
     if application is not None:
@@ -221,6 +226,7 @@ def build_event(
         object_id="" if object_id is None else str(object_id)[:OBJECT_ID_MAX_LENGTH],
         client_ip=_address(request),
         user_agent=_user_agent(request),
+        previous_secret_expires_at=previous_secret_expires_at,
     )
 
 
@@ -240,7 +246,8 @@ def _user_agent(request: AnyRequest | None) -> str:
 
 
 def log_fields(event: DelegationEvent) -> dict[str, Any]:
-    """The ``extra`` of the event's log record: ``delegation_<field>`` for each of LOG_FIELDS."""
+    """The ``extra`` of the event's log record: ``delegation_<field>`` for each of LOG_FIELDS,
+    and ``delegation_previous_secret_expires_at`` for a rotation that keeps the old secret."""
     values: dict[str, Any] = {}
     for name in LOG_FIELDS:
         value = getattr(event, name)
@@ -249,6 +256,10 @@ def log_fields(event: DelegationEvent) -> dict[str, Any]:
         elif name in ("application_id", "user_id") and value is not None:
             value = str(value)
         values[f"delegation_{name}"] = value if value != "" else None
+    if event.previous_secret_expires_at is not None:
+        values["delegation_previous_secret_expires_at"] = (
+            event.previous_secret_expires_at.isoformat()
+        )
     return values
 
 

@@ -35,7 +35,9 @@ from .conf import (
     setting_name,
     with_new_names,
 )
+from .durations import format_duration
 from .keys import ASYMMETRIC_ALGORITHMS, HMAC_ALGORITHMS, KEY_OPTIONS, key_from_entry
+from .metadata import is_documentation_url, is_https_issuer, metadata_is_mounted
 from .resources import ACTIONS, IMPORT_OPTIONS, OBJECT_VISIBILITIES, RATE_OPTIONS, RESOURCE_OPTIONS
 from .scopes import is_valid_scope_token
 from .throttling import CACHE_FAILURE_POLICIES, is_valid_rate
@@ -206,6 +208,8 @@ def check_settings(
             )
         )
     messages.extend(_check_limits())
+    messages.extend(_check_lifetimes())
+    messages.extend(_check_discovery())
     messages.extend(_check_audit())
     messages.extend(_check_resources())
 
@@ -308,6 +312,62 @@ def _check_rate_map(value: object, *path: str) -> list[CheckMessage]:
     ]
 
 
+def _check_lifetimes() -> list[CheckMessage]:
+    """E029 for the secret overlap's bound, E030 and E031 for the access tokens' maximum."""
+    messages: list[CheckMessage] = []
+    overlap = _setting("CLIENT_SECRET_OVERLAP_MAX_LIFETIME")
+    if not isinstance(overlap, timedelta) or overlap < timedelta(0):
+        messages.append(
+            Error(
+                _("%(setting)s must be a datetime.timedelta, 0 or more.")
+                % {"setting": setting_name("CLIENT_SECRET_OVERLAP_MAX_LIFETIME")},
+                hint=_("0 turns off keeping the old secret on rotation."),
+                id=f"{ID}.E029",
+            )
+        )
+    maximum = _setting("MAX_ACCESS_TOKEN_LIFETIME")
+    if maximum is None:
+        return messages
+    if not isinstance(maximum, timedelta) or maximum < timedelta(seconds=1):
+        messages.append(
+            Error(
+                _("%(setting)s must be None or a datetime.timedelta of one second or more.")
+                % {"setting": setting_name("MAX_ACCESS_TOKEN_LIFETIME")},
+                id=f"{ID}.E030",
+            )
+        )
+        return messages
+    lifetime = _setting("ACCESS_TOKEN_LIFETIME")
+    if isinstance(lifetime, timedelta) and maximum < lifetime:
+        messages.append(
+            Error(
+                _("%(maximum)s is shorter than %(setting)s.")
+                % {
+                    "maximum": setting_name("MAX_ACCESS_TOKEN_LIFETIME"),
+                    "setting": setting_name("ACCESS_TOKEN_LIFETIME"),
+                },
+                hint=_("The default lifetime is one an application may have: raise the maximum."),
+                id=f"{ID}.E031",
+            )
+        )
+    return messages
+
+
+def _check_discovery() -> list[CheckMessage]:
+    """E032 unless ``SERVICE_DOCUMENTATION_URL`` is None, an http(s) URL or a site path."""
+    value = _setting("SERVICE_DOCUMENTATION_URL")
+    if value is None or (isinstance(value, str) and is_documentation_url(value)):
+        return []
+    return [
+        Error(
+            _("%(setting)s must be None, an http(s) URL or a path starting with /.")
+            % {"setting": setting_name("SERVICE_DOCUMENTATION_URL")},
+            hint=_("For example %(example)s.") % {"example": '"https://docs.example.org/api/"'},
+            id=f"{ID}.E032",
+        )
+    ]
+
+
 def _check_audit() -> list[CheckMessage]:
     """E028 unless ``AUDIT_DESTINATIONS`` lists known destinations."""
     destinations = _setting("AUDIT_DESTINATIONS")
@@ -348,6 +408,28 @@ def check_throttle_cache(
             },
             hint=_("Point it to a cache every process shares, such as Redis."),
             id=f"{ID}.W005",
+        )
+    ]
+
+
+@register(Tags.security, Tags.urls, deploy=True)
+def check_issuer_for_discovery(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W006 (deployment): the metadata is served for an issuer that is not an https URL."""
+    if not metadata_is_mounted() or is_https_issuer(_setting("ISSUER")):
+        return []
+    return [
+        Warning(
+            _(
+                "The authorization server metadata is served, but %(setting)s is not an https URL "
+                "without query or fragment (RFC 8414 §2): clients that validate the metadata "
+                "reject it."
+            )
+            % {"setting": setting_name("ISSUER")},
+            hint=_("Set it to the https URL of this service, e.g. %(example)s.")
+            % {"example": '"https://meet.example.org"'},
+            id=f"{ID}.W006",
         )
     ]
 
@@ -737,6 +819,53 @@ def check_application_scopes(
                         id=f"{ID}.E006",
                     )
                 )
+    return messages
+
+
+@register(Tags.database)
+def check_application_lifetimes(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """W007: applications whose access-token lifetime exceeds the maximum (their tokens are cut)."""
+    if not databases:
+        return []
+    from .models import Application
+    from .tokens import max_access_token_lifetime
+
+    try:
+        maximum = max_access_token_lifetime()
+    except TypeError:  # E009 or E030 reports the settings.
+        return []
+    messages: list[CheckMessage] = []
+    for database in databases:
+        try:
+            rows = list(
+                Application.objects.using(database)
+                .filter(access_token_lifetime__gt=maximum)
+                .values_list("client_id", "access_token_lifetime")
+            )
+        except DatabaseError:
+            continue  # Not migrated yet.
+        for client_id, lifetime in rows:
+            assert lifetime is not None  # Greater than the maximum.
+            messages.append(
+                Warning(
+                    _(
+                        "Application %(client_id)s has an access token lifetime of %(lifetime)s, "
+                        "longer than %(setting)s: its tokens last %(maximum)s."
+                    )
+                    % {
+                        "client_id": client_id,
+                        "lifetime": format_duration(lifetime),
+                        "setting": setting_name("MAX_ACCESS_TOKEN_LIFETIME"),
+                        "maximum": format_duration(maximum),
+                    },
+                    hint=_("Shorten the application's lifetime, or raise the maximum."),
+                    id=f"{ID}.W007",
+                )
+            )
     return messages
 
 

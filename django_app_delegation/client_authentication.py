@@ -189,7 +189,8 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
             if application is not None and application.client_id != credentials.client_id:
                 application = None
         if application is None:
-            client_secrets.verify_secret(credentials.client_secret, None)
+            # What checking an application's secret and its previous one costs.
+            client_secrets.verify_current_and_previous(credentials.client_secret, None, None)
             verified = False
         else:
             self._claimed_application = application

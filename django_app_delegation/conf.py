@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
     "ISSUER": None,
     "AUDIENCE": None,
     "ACCESS_TOKEN_LIFETIME": timedelta(hours=1),
+    # The longest lifetime an application's own ``access_token_lifetime`` may set; None: no
+    # longer than ACCESS_TOKEN_LIFETIME (applications may only shorten it).
+    "MAX_ACCESS_TOKEN_LIFETIME": None,
     "LEEWAY": timedelta(seconds=0),
     "TOKEN_TYPE": "Bearer",
     # Claims required on decode on top of ``exp`` (always) and ``iss``/``aud`` (when configured).
@@ -114,6 +117,11 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_CACHE_FAILURE": "allow",
     # The client's IP address, for limits and the audit trail (see ``hooks.get_client_ip``).
     "GET_CLIENT_IP": "django_app_delegation.hooks.get_client_ip",
+    # The longest a rotated client secret may keep working beside the new one; 0: never.
+    "CLIENT_SECRET_OVERLAP_MAX_LIFETIME": timedelta(days=7),
+    # The URL (or site path) of the host's API documentation, published by the authorization
+    # server metadata (RFC 8414 ``service_documentation``); None leaves it out.
+    "SERVICE_DOCUMENTATION_URL": None,
     # The token endpoint records ``Application.last_used_at`` at most once per interval.
     "LAST_USED_UPDATE_INTERVAL": timedelta(minutes=5),
     # Audit trail: where events go, among "database" (DelegationEvent rows), "logging" (the
@@ -236,6 +244,7 @@ class DelegationSettings:
         ISSUER: str | None
         AUDIENCE: str | None
         ACCESS_TOKEN_LIFETIME: timedelta
+        MAX_ACCESS_TOKEN_LIFETIME: timedelta | None
         LEEWAY: timedelta
         TOKEN_TYPE: str
         REQUIRED_CLAIMS: Collection[str]
@@ -263,6 +272,8 @@ class DelegationSettings:
         THROTTLE_CACHE: str
         THROTTLE_CACHE_FAILURE: str
         GET_CLIENT_IP: GetClientIPHook
+        CLIENT_SECRET_OVERLAP_MAX_LIFETIME: timedelta
+        SERVICE_DOCUMENTATION_URL: str | None
         LAST_USED_UPDATE_INTERVAL: timedelta
         AUDIT_DESTINATIONS: Collection[str]
         AUDIT_RECORD_EMAIL: bool

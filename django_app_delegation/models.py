@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -21,7 +21,9 @@ from . import secrets as client_secrets
 from .callers import AUDIENCE_MAX_LENGTH
 from .conf import delegation_settings
 from .domains import DOMAIN_MAX_LENGTH, domain_matches, email_domain, normalize_domain
+from .durations import format_duration
 from .scopes import is_valid_scope_token, known_scopes
+from .tokens import max_access_token_lifetime
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -55,6 +57,44 @@ def validate_scope_list(value: object) -> None:
             _("Unknown scope(s): %(scopes)s."),
             code="unknown_scope",
             params={"scopes": ", ".join(unknown)},
+        )
+
+
+def validate_access_token_lifetime(value: timedelta) -> None:
+    """Refuse a lifetime under one second, or longer than ``MAX_ACCESS_TOKEN_LIFETIME``."""
+    if value < timedelta(seconds=1):
+        raise ValidationError(
+            _("An access token lifetime must be at least one second."), code="too_short"
+        )
+    maximum = max_access_token_lifetime()
+    if value > maximum:
+        raise ValidationError(
+            _("An access token lifetime may be at most %(maximum)s (%(setting)s)."),
+            code="too_long",
+            params={"maximum": format_duration(maximum), "setting": "MAX_ACCESS_TOKEN_LIFETIME"},
+        )
+
+
+def validate_secret_overlap(keep_old_for: timedelta) -> None:
+    """Refuse to keep a rotated secret working for longer than
+    ``CLIENT_SECRET_OVERLAP_MAX_LIFETIME`` (or for a negative time)."""
+    maximum = delegation_settings.CLIENT_SECRET_OVERLAP_MAX_LIFETIME
+    setting = "CLIENT_SECRET_OVERLAP_MAX_LIFETIME"
+    if keep_old_for < timedelta(0):
+        raise ValidationError(
+            _("The old secret cannot be kept for a negative time."), code="negative_overlap"
+        )
+    if keep_old_for > maximum and maximum <= timedelta(0):
+        raise ValidationError(
+            _("Keeping the old secret is turned off (%(setting)s is 0)."),
+            code="overlap_off",
+            params={"setting": setting},
+        )
+    if keep_old_for > maximum:
+        raise ValidationError(
+            _("The old secret may be kept for at most %(maximum)s (%(setting)s)."),
+            code="overlap_too_long",
+            params={"maximum": format_duration(maximum), "setting": setting},
         )
 
 
@@ -127,9 +167,15 @@ class ApplicationManager(_ApplicationManagerBase["Application"]):
         scopes: Iterable[str] = (),
         domains: Iterable[str] = (),
         is_active: bool = True,
+        access_token_lifetime: timedelta | None = None,
     ) -> tuple[Application, str]:
         """Create and validate an application; return it with its plaintext secret (shown once)."""
-        application = self.model(name=name, scopes=list(scopes), is_active=is_active)
+        application = self.model(
+            name=name,
+            scopes=list(scopes),
+            is_active=is_active,
+            access_token_lifetime=access_token_lifetime,
+        )
         secret = application.set_new_secret()
         application.full_clean()
         application.save()
@@ -138,6 +184,10 @@ class ApplicationManager(_ApplicationManagerBase["Application"]):
             entry.full_clean()
             entry.save()
         return application, secret
+
+
+#: The fields a rotation writes.
+SECRET_FIELDS = ("client_secret", "previous_client_secret", "previous_secret_expires_at")
 
 
 class Application(models.Model):
@@ -159,6 +209,28 @@ class Application(models.Model):
         max_length=client_secrets.CLIENT_SECRET_MAX_LENGTH,
         editable=False,
         help_text=_("Stored hashed; the plaintext is shown once, when it is generated."),
+    )
+    # The secret a rotation replaced, still accepted until ``previous_secret_expires_at``.
+    previous_client_secret = models.CharField(
+        _("previous client secret"),
+        max_length=client_secrets.CLIENT_SECRET_MAX_LENGTH,
+        blank=True,
+        default="",
+        editable=False,
+        help_text=_("Stored hashed; accepted beside the new secret until it expires."),
+    )
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret valid until"), null=True, blank=True, editable=False
+    )
+    access_token_lifetime = models.DurationField(
+        _("access token lifetime"),
+        null=True,
+        blank=True,
+        validators=[validate_access_token_lifetime],
+        help_text=_(
+            "How long this application's tokens last; empty: ACCESS_TOKEN_LIFETIME. Never more "
+            "than MAX_ACCESS_TOKEN_LIFETIME."
+        ),
     )
     scopes = models.JSONField(
         _("scopes"),
@@ -195,6 +267,9 @@ class Application(models.Model):
             self.client_secret = client_secrets.hash_secret(self.client_secret)
         if not self.client_secret:
             self.set_new_secret()
+        previous = self.previous_client_secret
+        if previous and not client_secrets.is_hashed(previous):
+            self.previous_client_secret = client_secrets.hash_secret(previous)
         update_fields = kwargs.get("update_fields")
         saves_state = update_fields is None or "is_active" in update_fields
         saved_state = self._saved_is_active
@@ -227,29 +302,109 @@ class Application(models.Model):
         """Store the hash of a chosen plaintext ``secret`` on the instance (unsaved)."""
         self.client_secret = client_secrets.hash_secret(secret)
 
-    def rotate_secret(self) -> str:
+    def rotate_secret(self, keep_old_for: timedelta | None = None) -> str:
         """Replace the secret, save it and return the new plaintext (shown once).
 
-        The audit trail records it (with the request of ``audit.acting_for(request)``, if any).
+        With ``keep_old_for`` (at most ``CLIENT_SECRET_OVERLAP_MAX_LIFETIME``, else
+        ``ValidationError``), the secret replaced keeps working beside the new one for that long;
+        without it, it stops at once. Only one previous secret is kept: a rotation during an
+        overlap ends the one running. The audit trail records the rotation and the old
+        secret's expiry (with the request of ``audit.acting_for(request)``, if any).
         """
         from . import audit
 
-        secret = self.set_new_secret()
-        self.save(update_fields=["client_secret", "updated_at"])
-        audit.record(None, action=EventAction.ROTATE_SECRET, application=self)
+        if keep_old_for is not None:
+            validate_secret_overlap(keep_old_for)
+        database = router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=database):
+            # The secret stored now (another rotation may have replaced the one loaded) is the
+            # one that keeps working.
+            stored = (
+                type(self)
+                ._default_manager.using(database)
+                .select_for_update()
+                .filter(pk=self.pk)
+                .values_list("client_secret", flat=True)
+                .get()
+            )
+            if keep_old_for:
+                self.previous_client_secret = stored
+                self.previous_secret_expires_at = timezone.now() + keep_old_for
+            else:
+                self.previous_client_secret = ""
+                self.previous_secret_expires_at = None
+            secret = self.set_new_secret()
+            self.save(update_fields=[*SECRET_FIELDS, "updated_at"])
+        audit.record(
+            None,
+            action=EventAction.ROTATE_SECRET,
+            application=self,
+            previous_secret_expires_at=self.previous_secret_expires_at,
+        )
         return secret
 
-    def check_client_secret(self, secret: str) -> bool:
-        """Verify ``secret`` in constant time, re-hashing legacy or outdated hashes on success."""
-        encoded = self.client_secret
-        if not client_secrets.verify_secret(secret, encoded):
+    def end_secret_overlap(self) -> bool:
+        """Stop accepting the previous secret now; return whether it was still accepted.
+
+        The audit trail records it when it was (with the request of ``audit.acting_for``).
+        """
+        from . import audit
+
+        running = self.previous_secret_valid()
+        if not self.previous_client_secret and self.previous_secret_expires_at is None:
             return False
-        if client_secrets.needs_rehash(secret, encoded):
-            self.client_secret = client_secrets.hash_secret(secret)
-            type(self)._default_manager.filter(pk=self.pk, client_secret=encoded).update(
-                client_secret=self.client_secret
-            )
-        return True
+        self.previous_client_secret = ""
+        self.previous_secret_expires_at = None
+        self.save(
+            update_fields=["previous_client_secret", "previous_secret_expires_at", "updated_at"]
+        )
+        if running:
+            audit.record(None, action=EventAction.END_SECRET_OVERLAP, application=self)
+        return running
+
+    def previous_secret_valid(self, now: datetime | None = None) -> bool:
+        """Whether the secret a rotation replaced still works (until its expiry, excluded)."""
+        expires_at = self.previous_secret_expires_at
+        return (
+            bool(self.previous_client_secret)
+            and expires_at is not None
+            and (now or timezone.now()) < expires_at
+        )
+
+    @property
+    def previous_secret_valid_until(self) -> datetime | None:
+        """When the previous secret stops working, while it works; None otherwise."""
+        return self.previous_secret_expires_at if self.previous_secret_valid() else None
+
+    def check_client_secret(self, secret: str, *, now: datetime | None = None) -> bool:
+        """Verify ``secret`` in constant time against the secret, and the previous one until it
+        expires (at ``now``, the current time by default); re-hash legacy or outdated hashes on
+        success.
+
+        Both verifications always run (see ``secrets.verify_current_and_previous``), so the time
+        taken tells neither which secret matched nor whether an overlap runs.
+        """
+        encoded = self.client_secret
+        previous = self.previous_client_secret if self.previous_secret_valid(now) else ""
+        matches_current, matches_previous = client_secrets.verify_current_and_previous(
+            secret, encoded, previous or None
+        )
+        if matches_current:
+            self._rehash("client_secret", secret, encoded)
+        elif matches_previous:
+            self._rehash("previous_client_secret", secret, previous)
+        return matches_current or matches_previous
+
+    def _rehash(self, field: str, secret: str, encoded: str) -> None:
+        """Store ``secret`` under a current hash in ``field`` if ``encoded`` is outdated (unless
+        another process changed the field meanwhile)."""
+        if not client_secrets.needs_rehash(secret, encoded):
+            return
+        rehashed = client_secrets.hash_secret(secret)
+        setattr(self, field, rehashed)
+        type(self)._default_manager.filter(pk=self.pk, **{field: encoded}).update(
+            **{field: rehashed}
+        )
 
     @property
     def scope_set(self) -> frozenset[str]:
@@ -479,6 +634,7 @@ class EventAction(models.TextChoices):
     ACTIVATE = "activate", _("Activate the application")
     DEACTIVATE = "deactivate", _("Deactivate the application")
     REVOKE = "revoke", _("Revoke a token")
+    END_SECRET_OVERLAP = "end_secret_overlap", _("Stop accepting the previous client secret")
 
 
 class EventOutcome(models.TextChoices):
@@ -544,6 +700,15 @@ class DelegationEvent(models.Model):
     )
     client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_MAX_LENGTH, blank=True)
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret valid until"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "For a secret rotation: until when the replaced secret keeps working (empty: it "
+            "stopped at once)."
+        ),
+    )
 
     objects = DelegationEventQuerySet.as_manager()
 

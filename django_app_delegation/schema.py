@@ -42,6 +42,7 @@ from .serializers import (
     TokenResponseSerializer,
 )
 from .token_errors import uses_meet_format
+from .tokens import max_access_token_lifetime
 
 if TYPE_CHECKING:
     from drf_spectacular.generators import SchemaGenerator
@@ -91,7 +92,7 @@ class DelegatedTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
         url = token_url() or "application/token/"
-        lifetime = int(delegation_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+        lifetime = lifetime_text()
         oauth2 = {
             "type": "oauth2",
             "description": (
@@ -100,7 +101,7 @@ class DelegatedTokenScheme(OpenApiAuthenticationExtension):
                 "the scopes wanted, space-separated (`alice@example.com rooms:list`). The e-mail "
                 "comes first; without scopes after it the token carries every scope of the "
                 "application. The client authenticates with HTTP Basic or with `client_id` and "
-                f"`client_secret` in the body. Tokens last {lifetime} s; there is no refresh "
+                f"`client_secret` in the body. Tokens last {lifetime}; there is no refresh "
                 "token."
             ),
             "flows": {
@@ -700,6 +701,16 @@ class ResourceViewSetSchema(OpenApiViewExtension):
         return DocumentedResourceViewSet
 
 
+def lifetime_text() -> str:
+    """How long tokens last, for descriptions: ``3600 s``, or ``3600 s (at most 86400 s for an
+    application given its own lifetime)`` when applications may have longer ones."""
+    default = int(delegation_settings.ACCESS_TOKEN_LIFETIME.total_seconds())
+    maximum = int(max_access_token_lifetime().total_seconds())
+    if maximum <= default:
+        return f"{default} s"
+    return f"{default} s, at most {maximum} s for an application given its own lifetime"
+
+
 def api_description(*, opening: bool = True) -> str:
     """Markdown describing the delegation flow and the configured scopes.
 
@@ -715,8 +726,7 @@ def api_description(*, opening: bool = True) -> str:
         "application's credentials (HTTP Basic, or `client_id` and `client_secret` in the body) "
         "and `scope` set to the user's e-mail, optionally followed by the scopes wanted.",
         "2. Call the API with `Authorization: Bearer <access_token>` until the token expires "
-        f"({int(delegation_settings.ACCESS_TOKEN_LIFETIME.total_seconds())} s, `expires_in`), "
-        "then get a new one. There is no refresh token.",
+        f"({lifetime_text()}, `expires_in`), then get a new one. There is no refresh token.",
         "",
         "Each operation needs one scope. Errors on the token endpoint follow RFC 6749 §5.2; "
         "API errors carry RFC 6750 `WWW-Authenticate` challenges.",

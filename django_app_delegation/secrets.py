@@ -113,6 +113,19 @@ def verify_secret(secret: str, encoded: str | None) -> bool:
     return check_password(secret, encoded)
 
 
+def verify_current_and_previous(
+    secret: str, current: str | None, previous: str | None
+) -> tuple[bool, bool]:
+    """Check ``secret`` against an application's secret and its previous one (None when none is
+    valid); return whether each matched.
+
+    Both checks always run, an absent hash against the dummy one (see :func:`verify_secret`):
+    the time taken tells neither which one matched, nor whether a previous secret is valid,
+    nor (with ``current`` None too) whether the client exists.
+    """
+    return verify_secret(secret, current), verify_secret(secret, previous)
+
+
 def _verify_fast(secret: str, encoded: str) -> bool:
     try:
         _algorithm, salt, digest = encoded.split("$")

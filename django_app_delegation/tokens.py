@@ -56,11 +56,32 @@ def key_id() -> str:
     return current_key().kid
 
 
-def lifetime_seconds() -> int:
-    lifetime = delegation_settings.ACCESS_TOKEN_LIFETIME
-    if isinstance(lifetime, timedelta):
-        return int(lifetime.total_seconds())
-    return int(lifetime)
+def _as_timedelta(value: timedelta | float) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+def max_access_token_lifetime() -> timedelta:
+    """The longest any access token lasts: ``MAX_ACCESS_TOKEN_LIFETIME``, or
+    ``ACCESS_TOKEN_LIFETIME`` when it is None."""
+    maximum = delegation_settings.MAX_ACCESS_TOKEN_LIFETIME
+    if maximum is None:
+        return _as_timedelta(delegation_settings.ACCESS_TOKEN_LIFETIME)
+    return _as_timedelta(maximum)
+
+
+def access_token_lifetime(application: Application | None = None) -> timedelta:
+    """How long a token issued now to ``application`` lasts: its own lifetime, or
+    ``ACCESS_TOKEN_LIFETIME``, and never more than :func:`max_access_token_lifetime` (the
+    settings may have shrunk since the application's lifetime was saved)."""
+    lifetime = getattr(application, "access_token_lifetime", None)
+    if lifetime is None:
+        lifetime = _as_timedelta(delegation_settings.ACCESS_TOKEN_LIFETIME)
+    return min(lifetime, max_access_token_lifetime())
+
+
+def lifetime_seconds(application: Application | None = None) -> int:
+    """:func:`access_token_lifetime` in whole seconds (``expires_in``)."""
+    return int(access_token_lifetime(application).total_seconds())
 
 
 def issue_token(
@@ -72,7 +93,7 @@ def issue_token(
 ) -> IssuedToken:
     """Mint a signed access token for ``application`` acting as ``user`` with ``scopes``."""
     now = int(timezone.now().timestamp())
-    expires_in = lifetime_seconds()
+    expires_in = lifetime_seconds(application)
     user_id = str(user.pk)
     claims: dict[str, Any] = {
         "sub": user_id,

@@ -14,12 +14,14 @@ import sys
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.test import override_settings
 from django.urls import clear_url_caches
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from django_app_delegation import secrets as client_secrets
 from django_app_delegation import throttling
 from django_app_delegation.models import Application
 from django_app_delegation.resources import ACTIONS
@@ -28,6 +30,7 @@ from tests.doubles import OURS, THEIRS, StoppedClock
 from tests.helpers import (
     ALL_SCOPES,
     NOTE_SCOPES,
+    ROLES,
     WIDGET_SCOPES,
     pem_pair,
     require_redis,
@@ -216,6 +219,45 @@ def editor(make_application, vocabulary, resource_options, rebuild_urls):
     rebuild_urls()
     scopes = [*WIDGET_SCOPES, *NOTE_SCOPES, "notes:update", "notes:delete"]
     return make_application(name="Editor", scopes=scopes)
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """Log ``client`` in as a staff user holding the permissions of one of ``helpers.ROLES``."""
+
+    def login(role):
+        codenames = ROLES[role]
+        if codenames is None:
+            django_user_model.objects.create_superuser(
+                username=role, email=f"{role}@example.com", password="pw"
+            )
+        else:
+            user = django_user_model.objects.create_user(
+                username=role, email=f"{role}@example.com", password="pw", is_staff=True
+            )
+            user.user_permissions.set(
+                Permission.objects.filter(
+                    content_type__app_label="django_app_delegation", codename__in=codenames
+                )
+            )
+        assert client.login(username=role, password="pw")
+        return client
+
+    return login
+
+
+@pytest.fixture
+def fast_verifications(monkeypatch):
+    """Record every call to the constant-time digest comparison of client secrets."""
+    calls = []
+    original = client_secrets._verify_fast
+
+    def wrapper(secret, encoded):
+        calls.append((secret, encoded))
+        return original(secret, encoded)
+
+    monkeypatch.setattr(client_secrets, "_verify_fast", wrapper)
+    return calls
 
 
 # -- users and tokens -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from io import StringIO
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,6 +25,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -319,6 +321,22 @@ def stored_secret(application: Application) -> str:
     return Application.objects.values_list("client_secret", flat=True).get(pk=application.pk)
 
 
+#: Staff roles and the application permissions they hold (``None``: a superuser); the
+#: ``staff_client`` fixture logs one in.
+ROLES = {
+    "no_permission": (),
+    "view_only": ("view_application",),
+    "add_only": ("add_application",),
+    "change": ("view_application", "change_application"),
+    "add_and_change": ("add_application", "change_application"),
+    "superuser": None,
+}
+#: Regenerating a secret, or reading one on the one-time page, takes the change permission.
+MAY_SEE_SECRETS = {"change", "add_and_change", "superuser"}
+#: Adding creates a secret and shows it: it takes the add and the change permissions.
+MAY_ADD = {"add_and_change", "superuser"}
+SECRET_MARKUP = 'class="client-secret"'
+
 ADD_URL = reverse("admin:django_app_delegation_application_add")
 CHANGELIST_URL = reverse("admin:django_app_delegation_application_changelist")
 SECRET_URL = reverse("admin:django_app_delegation_application_secret")
@@ -354,3 +372,19 @@ def add_form_data(
 def shown_credentials(response: Any) -> list[tuple[Application, str]]:
     """The applications and plaintext secrets the admin's one-time page shows."""
     return [(application, str(secret)) for application, secret in response.context["credentials"]]
+
+
+# -- management commands ---------------------------------------------------------------------------
+
+
+def run(*args: str) -> tuple[str, str]:
+    """Run a management command; return what it wrote on stdout and on stderr."""
+    stdout, stderr = StringIO(), StringIO()
+    call_command(*args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def text_credentials(output: str) -> dict[str, str]:
+    """The ``name: value`` lines a command printed, as a dict."""
+    lines = dict(line.split(":", 1) for line in output.splitlines() if line.strip())
+    return {key.strip(): value.strip() for key, value in lines.items()}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from django_app_delegation.admin import SESSION_KEY
@@ -15,6 +15,10 @@ from django_app_delegation.models import Application
 from tests.helpers import (
     ADD_URL,
     CHANGELIST_URL,
+    MAY_ADD,
+    MAY_SEE_SECRETS,
+    ROLES,
+    SECRET_MARKUP,
     SECRET_URL,
     add_form_data,
     change_url,
@@ -274,46 +278,6 @@ def test_with_cookie_sessions_the_secret_is_shown_without_a_redirect(
 
 # -- permissions: writing or showing a secret takes the change permission --------------------
 
-#: Staff roles and the application permissions they hold (``None``: a superuser).
-ROLES = {
-    "no_permission": (),
-    "view_only": ("view_application",),
-    "add_only": ("add_application",),
-    "change": ("view_application", "change_application"),
-    "add_and_change": ("add_application", "change_application"),
-    "superuser": None,
-}
-#: Regenerating a secret, or reading one on the one-time page, takes the change permission.
-MAY_SEE_SECRETS = {"change", "add_and_change", "superuser"}
-#: Adding creates a secret and shows it: it takes the add and the change permissions.
-MAY_ADD = {"add_and_change", "superuser"}
-SECRET_MARKUP = 'class="client-secret"'
-
-
-@pytest.fixture
-def staff_client(client, django_user_model):
-    """Log ``client`` in as a staff user holding the permissions of one of :data:`ROLES`."""
-
-    def login(role):
-        codenames = ROLES[role]
-        if codenames is None:
-            django_user_model.objects.create_superuser(
-                username=role, email=f"{role}@example.com", password="pw"
-            )
-        else:
-            user = django_user_model.objects.create_user(
-                username=role, email=f"{role}@example.com", password="pw", is_staff=True
-            )
-            user.user_permissions.set(
-                Permission.objects.filter(
-                    content_type__app_label="django_app_delegation", codename__in=codenames
-                )
-            )
-        assert client.login(username=role, password="pw")
-        return client
-
-    return login
-
 
 def keep_pending_secret(client, application, secret):
     """Leave ``secret`` in the session as the regenerate action does, waiting for its page."""
@@ -454,13 +418,22 @@ def hash_probe(lookup: str, stored: str) -> str:
         "client_secret",
         "client_secret__isnull",
         "client_secret__gt",
+        "previous_client_secret__regex",
+        "previous_client_secret__startswith",
+        "previous_client_secret__exact",
+        "previous_client_secret",
+        "previous_client_secret__isnull",
+        "allowed_domains__application__previous_client_secret__startswith",
     ],
 )
 def test_changelist_refuses_to_filter_on_the_stored_hash(admin_client, make_application, lookup):
     target = make_application(name="Target")
+    target.rotate_secret(keep_old_for=timedelta(hours=1))  # Both hashes stored.
     make_application(name="Other")
+    field = next(name for name in lookup.split("__") if name.endswith("client_secret"))
+    stored = Application.objects.values_list(field, flat=True).get(pk=target.pk)
 
-    response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored_secret(target))})
+    response = admin_client.get(CHANGELIST_URL, {lookup: hash_probe(lookup, stored)})
 
     assert response.status_code == 400
     assert "cl" not in (response.context or {})
@@ -491,13 +464,20 @@ def test_admin_pages_never_render_the_stored_hash(admin_client):
     assert admin_client.post(change_url(application), renamed).status_code == 302
     regenerated = admin_client.post(
         CHANGELIST_URL,
-        {"action": "regenerate_secret", "_selected_action": [application.pk]},
+        {
+            "action": "regenerate_secret_keeping_old",
+            "_selected_action": [application.pk],
+            "apply": "yes",
+            "keep_old_for": "1h",
+        },
         follow=True,
     )
     application.refresh_from_db()
-    stored = application.client_secret
+    stored, previous = application.client_secret, application.previous_client_secret
+    assert previous.startswith("hmac_sha256$")
     assert regenerated.status_code == 200
     assert stored not in regenerated.content.decode()
+    assert previous not in regenerated.content.decode()
 
     info = "admin:django_app_delegation_application"
     for url in (
@@ -511,8 +491,10 @@ def test_admin_pages_never_render_the_stored_hash(admin_client):
         response = admin_client.get(url)
         assert response.status_code == 200, url
         content = response.content.decode()
-        assert stored not in content, url
-        assert stored.rsplit("$", 1)[-1] not in content, url
+        for stored_hash in (stored, previous):
+            assert stored_hash not in content, url
+            assert stored_hash.rsplit("$", 1)[-1] not in content, url
+            assert stored_hash.split("$")[1] not in content, url  # The salt.
 
 
 # -- deactivate and reactivate ---------------------------------------------------------------

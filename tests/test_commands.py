@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from django_app_delegation.models import Application, DelegationEvent
-from tests.helpers import request_token, stored_secret
+from tests.helpers import request_token, run, stored_secret, text_credentials
 
 pytestmark = pytest.mark.django_db
-
-
-def run(*args: str) -> tuple[str, str]:
-    stdout, stderr = StringIO(), StringIO()
-    call_command(*args, stdout=stdout, stderr=stderr)
-    return stdout.getvalue(), stderr.getvalue()
-
-
-def text_credentials(output: str) -> dict[str, str]:
-    lines = dict(line.split(":", 1) for line in output.splitlines() if line.strip())
-    return {key.strip(): value.strip() for key, value in lines.items()}
 
 
 # -- create_application ----------------------------------------------------------------------
@@ -252,6 +240,9 @@ def test_list_applications_json_describes_each_application_without_secrets(make_
         "domains": ["*.example.org", "example.com"],
         "created_at": partner.created_at.isoformat(),
         "last_used_at": partner.last_used_at.isoformat(),
+        "access_token_lifetime": None,
+        "expires_in": 3600,
+        "previous_secret_valid_until": None,
     }
     assert listed[0]["is_active"] is False
     assert listed[0]["domains"] == []
@@ -279,6 +270,7 @@ def test_list_applications_prints_an_aligned_table(make_application):
         "Active",
         "Scopes",
         "Allowed domains",
+        "Token lifetime",
         "Last used",
     ]
     assert len(rows) == 2

@@ -94,8 +94,9 @@ def test_locked_out_attempts_run_no_secret_check_and_no_query(
 
     assert [response.status_code for response in responses] == [429, 429, 429]
     assert unknown == [401, 401, 401, 429, 429]
-    # The dummy verification of the unknown client id's three failures, and nothing else.
-    assert verify_secret.call_count == 3
+    # The dummy verifications of the unknown client id's three failures (two each, as an
+    # application's secret and previous secret), and nothing else.
+    assert verify_secret.call_count == 6
     assert check_client_secret.call_count == 0
 
 

@@ -333,6 +333,7 @@ def test_commands_speak_french_but_keep_their_machine_readable_parts(make_applic
         "Active",
         "Portées",
         "Domaines autorisés",
+        "Durée des jetons",
         "Dernière utilisation",
     ]
     assert all(row.endswith("jamais") for row in rows)

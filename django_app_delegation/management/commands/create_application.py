@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from django_app_delegation import hooks
 from django_app_delegation.conf import delegation_settings, setting_name
-from django_app_delegation.management.base import DelegationCommand
+from django_app_delegation.management.base import DelegationCommand, duration_argument
 from django_app_delegation.models import Application
 from django_app_delegation.scopes import known_scopes
 
@@ -50,6 +51,15 @@ class Command(DelegationCommand):
             "--inactive", action="store_true", help=_("Create the application disabled.")
         )
         parser.add_argument(
+            "--access-token-lifetime",
+            type=duration_argument,
+            metavar="DURATION",
+            help=_(
+                "How long its tokens last (30m, 24h, 7d or seconds); default: "
+                "ACCESS_TOKEN_LIFETIME, at most MAX_ACCESS_TOKEN_LIFETIME."
+            ),
+        )
+        parser.add_argument(
             "--json", action="store_true", help=_('Print {"client_id": ..., "client_secret": ...}.')
         )
 
@@ -63,6 +73,7 @@ class Command(DelegationCommand):
                     scopes=scopes,
                     domains=domains,
                     is_active=not options["inactive"],
+                    access_token_lifetime=options["access_token_lifetime"],
                 )
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from None
@@ -107,16 +118,23 @@ def acts_for_nobody(application: Application) -> bool:
 
 
 def write_credentials(
-    command: BaseCommand, application: Application, secret: str, *, as_json: bool
+    command: BaseCommand,
+    application: Application,
+    secret: str,
+    *,
+    as_json: bool,
+    extra: Mapping[str, str | None] | None = None,
 ) -> None:
-    """Print the credentials once, as JSON or as text with a warning to store them now."""
+    """Print the credentials once, as JSON or as text with a warning to store them now; the
+    ``extra`` fields follow them (in the text, those that are not None)."""
+    fields = {"client_id": application.client_id, "client_secret": secret, **(extra or {})}
     if as_json:
-        command.stdout.write(
-            json.dumps({"client_id": application.client_id, "client_secret": secret})
-        )
+        command.stdout.write(json.dumps(fields))
         return
-    command.stdout.write(f"client_id:     {application.client_id}")
-    command.stdout.write(f"client_secret: {secret}")
+    width = max(len(name) for name, value in fields.items() if value is not None) + 1
+    for name, value in fields.items():
+        if value is not None:
+            command.stdout.write(f"{name + ':':<{width}} {value}")
     command.stderr.write(
         command.style.WARNING(_("Store the secret now: it is hashed and cannot be shown again."))
     )

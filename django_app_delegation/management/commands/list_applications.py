@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from django_app_delegation.conf import delegation_settings
+from django_app_delegation.durations import format_duration
 from django_app_delegation.management.base import DelegationCommand
 from django_app_delegation.models import Application
+from django_app_delegation.tokens import access_token_lifetime, lifetime_seconds
 
 
 class Command(DelegationCommand):
@@ -62,6 +64,7 @@ class Command(DelegationCommand):
             _("Active"),
             _("Scopes"),
             _("Allowed domains"),
+            _("Token lifetime"),
             _("Last used"),
         ]
         rows = [
@@ -71,6 +74,7 @@ class Command(DelegationCommand):
                 _("yes") if application.is_active else _("no"),
                 " ".join(application.scopes) or "-",
                 " ".join(application.allowed_domain_names()) or "-",
+                lifetime_text(application),
                 local_time(application.last_used_at) or _("never"),
             ]
             for application in applications
@@ -90,8 +94,26 @@ def local_time(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M")
 
 
+def lifetime_text(application: Application) -> str:
+    """The lifetime of the application's tokens (``15m``), marked when it is the default one or
+    when the maximum cuts it."""
+    lifetime = access_token_lifetime(application)
+    text = format_duration(lifetime)
+    if application.access_token_lifetime is None:
+        return _("%(lifetime)s (default)") % {"lifetime": text}
+    if lifetime < application.access_token_lifetime:
+        return _("%(lifetime)s (maximum)") % {"lifetime": text}
+    return text
+
+
 def as_json(application: Application) -> dict[str, Any]:
-    """What ``--json`` prints of one application (stable keys; never the secret or its hash)."""
+    """What ``--json`` prints of one application (stable keys; never the secret or its hash).
+
+    ``access_token_lifetime`` is the application's own (seconds, or None for the default),
+    ``expires_in`` what its tokens last now.
+    """
+    lifetime = application.access_token_lifetime
+    valid_until = application.previous_secret_valid_until
     return {
         "client_id": application.client_id,
         "name": application.name,
@@ -102,4 +124,7 @@ def as_json(application: Application) -> dict[str, Any]:
         "last_used_at": (
             application.last_used_at.isoformat() if application.last_used_at else None
         ),
+        "access_token_lifetime": int(lifetime.total_seconds()) if lifetime else None,
+        "expires_in": lifetime_seconds(application),
+        "previous_secret_valid_until": valid_until.isoformat() if valid_until else None,
     }
