@@ -26,14 +26,13 @@ import base64
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import harness  # noqa: E402
+import harness
 
 USER_EMAIL = "bench.user@example.com"
 FORM = "application/x-www-form-urlencoded"
@@ -66,31 +65,85 @@ CREATES = {"create_ours", "create_noprov", "create_plain"}
 #: ``rps`` ratios read "ours / peer" (higher is better); ``cpu_ms`` ratios "ours / baseline"
 #: (the overhead: lower is better).
 RATIOS = [
-    ("vs_dot", "token issuance vs django-oauth-toolkit, default hashed secret (throughput)",
-     "token_ours", "token_dot", "rps"),
-    ("vs_meet", "token issuance vs a Meet-configured view, PBKDF2 per request (throughput)",
-     "token_ours", "token_meet", "rps"),
-    ("vs_dot_plain", "token issuance vs django-oauth-toolkit, hash_client_secret=False (throughput)",
-     "token_ours", "token_dot_plain", "rps"),
-    ("vs_meet_fast", "token issuance vs Meet's view with a fast secret (throughput)",
-     "token_ours", "token_meet_fast", "rps"),
-    ("vs_noop", "token issuance vs a DRF no-op POST (throughput)",
-     "token_ours", "noop", "rps"),
-    ("list_auth", "authenticated list / same view without auth (CPU per request)",
-     "list_ours", "list_plain", "cpu_ms"),
-    ("retrieve_auth", "authenticated retrieve / without auth (CPU per request)",
-     "retrieve_ours", "retrieve_plain", "cpu_ms"),
-    ("create_provenance", "create with provenance / without (CPU per request)",
-     "create_ours", "create_noprov", "cpu_ms"),
-    ("create_auth", "create with provenance / no auth and no provenance (CPU per request)",
-     "create_ours", "create_plain", "cpu_ms"),
-    ("list_auth_p50", "authenticated list / without auth (p50 latency)",
-     "list_ours", "list_plain", "p50_ms"),
-    ("retrieve_auth_p50", "authenticated retrieve / without auth (p50 latency)",
-     "retrieve_ours", "retrieve_plain", "p50_ms"),
-    ("create_provenance_p50", "create with provenance / without (p50 latency)",
-     "create_ours", "create_noprov", "p50_ms"),
-]  # fmt: skip
+    (
+        "vs_dot",
+        "token issuance vs django-oauth-toolkit, default hashed secret (throughput)",
+        "token_ours",
+        "token_dot",
+        "rps",
+    ),
+    (
+        "vs_meet",
+        "token issuance vs a Meet-configured view, PBKDF2 per request (throughput)",
+        "token_ours",
+        "token_meet",
+        "rps",
+    ),
+    (
+        "vs_dot_plain",
+        "token issuance vs django-oauth-toolkit, hash_client_secret=False (throughput)",
+        "token_ours",
+        "token_dot_plain",
+        "rps",
+    ),
+    (
+        "vs_meet_fast",
+        "token issuance vs Meet's view with a fast secret (throughput)",
+        "token_ours",
+        "token_meet_fast",
+        "rps",
+    ),
+    ("vs_noop", "token issuance vs a DRF no-op POST (throughput)", "token_ours", "noop", "rps"),
+    (
+        "list_auth",
+        "authenticated list / same view without auth (CPU per request)",
+        "list_ours",
+        "list_plain",
+        "cpu_ms",
+    ),
+    (
+        "retrieve_auth",
+        "authenticated retrieve / without auth (CPU per request)",
+        "retrieve_ours",
+        "retrieve_plain",
+        "cpu_ms",
+    ),
+    (
+        "create_provenance",
+        "create with provenance / without (CPU per request)",
+        "create_ours",
+        "create_noprov",
+        "cpu_ms",
+    ),
+    (
+        "create_auth",
+        "create with provenance / no auth and no provenance (CPU per request)",
+        "create_ours",
+        "create_plain",
+        "cpu_ms",
+    ),
+    (
+        "list_auth_p50",
+        "authenticated list / without auth (p50 latency)",
+        "list_ours",
+        "list_plain",
+        "p50_ms",
+    ),
+    (
+        "retrieve_auth_p50",
+        "authenticated retrieve / without auth (p50 latency)",
+        "retrieve_ours",
+        "retrieve_plain",
+        "p50_ms",
+    ),
+    (
+        "create_provenance_p50",
+        "create with provenance / without (p50 latency)",
+        "create_ours",
+        "create_noprov",
+        "p50_ms",
+    ),
+]
 
 MODES = {
     "sync": {"worker_class": "sync", "workers": 2, "threads": 1, "connections": 4},
@@ -165,7 +218,9 @@ def set_up(db_url: str) -> dict[str, Any]:
         headers={"authorization": basic(ours.client_id, our_secret)},
     )
     if reply.status_code != 200:
-        raise SystemExit(f"our token endpoint answered {reply.status_code}: {reply.content[:300]!r}")
+        raise SystemExit(
+            f"our token endpoint answered {reply.status_code}: {reply.content[:300]!r}"
+        )
     access_token = reply.json()["access_token"]
     for index in range(ROOM_COUNT):
         reply = client.post(
@@ -228,7 +283,10 @@ def build_requests(setup: dict[str, Any]) -> dict[str, tuple[harness.Request, in
         "list_plain": (harness.Request("GET", "/plain/rooms/"), 200),
         "retrieve_ours": (harness.Request("GET", f"/delegation/rooms/{room}/", bearer), 200),
         "retrieve_plain": (harness.Request("GET", f"/plain/rooms/{room}/"), 200),
-        "create_ours": (harness.Request("POST", "/delegation/rooms/", json_bearer, create_body), 201),
+        "create_ours": (
+            harness.Request("POST", "/delegation/rooms/", json_bearer, create_body),
+            201,
+        ),
         "create_noprov": (harness.Request("POST", "/noprov/rooms/", json_bearer, create_body), 201),
         "create_plain": (
             harness.Request("POST", "/plain/rooms/", {"Content-Type": JSON}, create_body),
@@ -306,7 +364,9 @@ def run_mode(
                 )
                 result["expected"] = expected
                 unexpected = {
-                    code: count for code, count in result["statuses"].items() if int(code) != expected
+                    code: count
+                    for code, count in result["statuses"].items()
+                    if int(code) != expected
                 }
                 result["errors"] = sum(unexpected.values()) + sum(result["socket_errors"].values())
                 figures[key] = result
@@ -372,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     setup = set_up(db_url)
     results: dict[str, Any] = {
         "machine": machine,
-        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "started": harness.now(),
         "settings": {
             "rounds": args.rounds,
             "duration_s": args.duration,
@@ -393,12 +453,16 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summarize(rounds),
             "ratios": ratios(rounds),
         }
-    results["load_average_at_end"] = " ".join(f"{value:.2f}" for value in __import__("os").getloadavg())
+    results["load_average_at_end"] = " ".join(
+        f"{value:.2f}" for value in __import__("os").getloadavg()
+    )
     path = harness.write_raw(args.output, results)
     print_summary(results)
     harness.log(f"raw results: {path.relative_to(harness.REPO)}")
     errors = sum(
-        figures["errors"] for mode in results["modes"].values() for figures in mode["summary"].values()
+        figures["errors"]
+        for mode in results["modes"].values()
+        for figures in mode["summary"].values()
     )
     if errors:
         print(f"\nFAIL: {errors} requests failed (socket errors or unexpected statuses)")

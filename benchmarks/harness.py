@@ -63,7 +63,10 @@ def ratio(numerator: float, denominator: float) -> float:
 
 
 def paired_ratios(
-    rounds: Sequence[Mapping[str, Mapping[str, float]]], numerator: str, denominator: str, metric: str
+    rounds: Sequence[Mapping[str, Mapping[str, float]]],
+    numerator: str,
+    denominator: str,
+    metric: str,
 ) -> list[float]:
     """One ratio per round: ``metric`` of endpoint ``numerator`` over that of ``denominator``.
 
@@ -208,7 +211,7 @@ def postgres_version(database_url: str) -> str:
     try:
         with postgres_connection(database_url) as connection:
             return str(connection.execute("SHOW server_version").fetchone()[0])
-    except Exception as exc:  # noqa: BLE001 - a detail of the report, never fatal
+    except Exception as exc:
         return f"unknown ({type(exc).__name__})"
 
 
@@ -311,7 +314,7 @@ def http(
     """One request; any status is an answer (not an exception); socket errors raise OSError."""
     request = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return Reply(response.status, response.headers.get("Content-Type", ""), response.read())
     except urllib.error.HTTPError as error:
         return Reply(error.code, error.headers.get("Content-Type", ""), error.read())
@@ -329,6 +332,8 @@ class Gunicorn:
     threads: int = 1
     environment: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
+    #: Where gunicorn's output goes (error tracebacks during an outage, say); None: inherited.
+    log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -363,7 +368,15 @@ class Gunicorn:
             "--log-level",
             "warning",
         ]
-        self.process = subprocess.Popen(command, env=env, cwd=REPO)
+        output = None
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            output = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT if output else None
+        )
+        if output is not None:
+            output.close()
         self.wait_until_up()
         return self
 
@@ -540,3 +553,8 @@ def read_raw(name: str) -> dict[str, Any] | None:
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def now() -> str:
+    """The time, UTC, to the second."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())

@@ -2,7 +2,9 @@
 
 Environment: ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_http``),
 ``BENCH_REDIS_URL`` (a Redis URL: the default cache, which the throttles use; unset, a local
-memory cache), ``BENCH_OBJECT_VISIBILITY`` (``application`` or ``user``).
+memory cache), ``BENCH_THROTTLE`` (``on``: rates too high to refuse anything, so that every
+request goes through the throttles and their cache), ``BENCH_OBJECT_VISIBILITY`` (``application``
+or ``user``).
 """
 
 import os
@@ -100,6 +102,17 @@ APP_DELEGATION = {
     "TOKEN_RATE_PER_APPLICATION": None,
     "TOKEN_LOCKOUT_FAILURES": 0,
 }
+
+if os.environ.get("BENCH_THROTTLE") == "on":
+    APP_DELEGATION.update(
+        {
+            "TOKEN_RATE_PER_IP": "1000000/minute",
+            "TOKEN_RATE_PER_APPLICATION": "1000000/minute",
+            "TOKEN_LOCKOUT_FAILURES": 1000000,
+            "RESOURCE_RATE_PER_APPLICATION": "1000000/minute",
+            "RESOURCE_RATE_PER_USER": "1000000/minute",
+        }
+    )
 
 OAUTH2_PROVIDER = {
     "SCOPES": ROOM_SCOPES,

@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 from oauth2_provider.views import TokenView
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
