@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -453,9 +454,7 @@ def main(argv: list[str] | None = None) -> int:
             "summary": summarize(rounds),
             "ratios": ratios(rounds),
         }
-    results["load_average_at_end"] = " ".join(
-        f"{value:.2f}" for value in __import__("os").getloadavg()
-    )
+    results["load_average_at_end"] = " ".join(f"{value:.2f}" for value in os.getloadavg())
     path = harness.write_raw(args.output, results)
     print_summary(results)
     harness.log(f"raw results: {path.relative_to(harness.REPO)}")
