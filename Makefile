@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: install test test-postgres test-mariadb lint format migrations-check tox docs typecheck clean
-.PHONY: dist dist-check test-wheel bench-secrets bench-auth
+.PHONY: dist dist-check test-wheel bench-secrets bench-auth bench bench-smoke wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -129,11 +129,46 @@ schema: $(STAMP)  ## regenerate example_project/openapi.yaml (the golden OpenAPI
 schema-check: $(STAMP)  ## validate the example project's OpenAPI schema (fails on any warning)
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
+# -- Benchmarks (benchmarks/README.md): PostgreSQL (databases bench*), Redis db 14, wrk ---------
+BENCH_STAMP := $(VENV)/.bench-installed
+BENCH_NAME ?= bench-$(shell date -u +%Y-%m-%d)
+BENCH_NOTE ?=
+
+$(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+# wrk, the load generator (Debian package): installed here when missing and root.
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	else \
+		echo "wrk is missing: run 'sudo apt-get install wrk' (Debian/Ubuntu)."; exit 1; \
+	fi
+
 bench-secrets: $(STAMP)  ## secret checks vs PBKDF2 side by side; fails below 1,000x or on an oracle
 	$(BIN)/python benchmarks/secret_verification.py $(ARGS)
 
 bench-auth: $(STAMP)  ## authentication per request: one-query join vs ORM fallback (no assertion)
 	$(BIN)/python benchmarks/authentication.py $(ARGS)
+
+bench: $(BENCH_STAMP) wrk  ## every benchmark (~15 min); results in benchmarks/results/$(BENCH_NAME).md/.png
+	$(BIN)/python benchmarks/secret_verification.py
+	$(BIN)/python benchmarks/authentication.py --database-url postgres://postgres@127.0.0.1:5432/bench_auth
+	$(BIN)/python benchmarks/endpoints.py
+	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/mixed_load.py
+	$(BIN)/python benchmarks/report.py --name $(BENCH_NAME) --note "$(BENCH_NOTE)"
+
+bench-smoke: $(BENCH_STAMP) wrk  ## every benchmark very briefly (~2 min): they run; no time asserted
+	$(BIN)/python -m pytest -q -p no:cacheprovider benchmarks/tests
+	$(BIN)/python benchmarks/secret_verification.py
+	$(BIN)/python benchmarks/authentication.py --rounds 2 --samples 2 --number 20
+	$(BIN)/python benchmarks/endpoints.py --smoke --output endpoints-smoke
+	$(BIN)/python benchmarks/scale.py --smoke --output scale-smoke
+	$(BIN)/python benchmarks/mixed_load.py --smoke --output mixed_load-smoke
+	$(BIN)/python benchmarks/report.py --smoke --name smoke
 
 # -- Translations: django_app_delegation/locale/<language>/LC_MESSAGES/django.po and .mo -----------
 # GNU gettext (xgettext, msgmerge, msgfmt) from Debian: installed here when missing and root.

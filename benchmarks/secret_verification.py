@@ -6,11 +6,14 @@ Run from the repository root::
 
 It times ``django_app_delegation.secrets.verify_secret`` on a generated secret (right secret,
 wrong secret, unknown client) and Django's ``PBKDF2PasswordHasher`` at 1,000,000 iterations (what
-La Suite Meet uses) on the same secret, side by side in interleaved rounds, and prints the median
-time of one verification (µs) and the ratios. It asserts ratios only, never an absolute time: it
-exits non-zero when our verification is less than ``--min-speedup`` times faster than PBKDF2, or
-when a wrong secret and an unknown client differ by more than ``--oracle-ratio`` (an enumeration
-oracle). ``make bench-secrets`` runs it, in CI too.
+La Suite Meet uses) on the same secret, side by side in interleaved rounds, and prints the time of
+one verification (µs: median, minimum, maximum, and the gate figure) and the ratios. It asserts
+ratios only, never an absolute time: it exits non-zero when our verification is less than
+``--min-speedup`` times faster than PBKDF2, or when a wrong secret and an unknown client differ by
+more than ``--oracle-ratio`` (an enumeration oracle). The gate compares low figures (the 10th
+percentile of a case with 20 samples or more, else its minimum), not medians: noise from other
+jobs only ever adds time, and on a busy machine a median moved by it failed the gate in both
+directions. ``make bench-secrets`` runs it, in CI too.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ PBKDF2_ITERATIONS = 1_000_000
 #: The smallest accepted PBKDF2 / ours ratio. Measured: about 100,000x; a fast path that lost
 #: two orders of magnitude would still pass, one that lost its point would not.
 MIN_SPEEDUP = 1_000.0
-#: The largest accepted ratio between the wrong-secret and unknown-client medians (either way).
+#: The largest accepted ratio between the wrong-secret and unknown-client gate figures (either way).
 #: Measured: 0.9 to 1.2. Skipping the dummy verification for unknown clients makes it about 20x.
 ORACLE_RATIO = 2.0
 
@@ -78,6 +81,23 @@ def summarize(samples: list[float]) -> tuple[float, float, float]:
     return statistics.median(samples), min(samples), max(samples)
 
 
+#: The percentile the gate reads, for cases with at least ``GATE_MIN_SAMPLES`` samples.
+GATE_PERCENTILE = 0.10
+GATE_MIN_SAMPLES = 20
+
+
+def gate_figure(samples: list[float]) -> float:
+    """A low figure that noise barely moves: the 10th percentile, or the minimum of few samples.
+
+    Noise (other jobs, frequency changes) only adds time to a sample; a low percentile keeps the
+    cost of the code itself, where a median follows the load of the moment.
+    """
+    ordered = sorted(samples)
+    if len(ordered) < GATE_MIN_SAMPLES:
+        return ordered[0]
+    return ordered[int(GATE_PERCENTILE * (len(ordered) - 1))]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -99,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         "--min-speedup",
         type=float,
         default=MIN_SPEEDUP,
-        help=f"smallest accepted PBKDF2 / ours median ratio (default {MIN_SPEEDUP:,.0f})",
+        help=f"smallest accepted PBKDF2 / ours ratio of gate figures (default {MIN_SPEEDUP:,.0f})",
     )
     parser.add_argument(
         "--oracle-ratio",
@@ -156,20 +176,23 @@ def main(argv: list[str] | None = None) -> int:
         f"Django's default here: {PBKDF2PasswordHasher.iterations:,}"
     )
     print()
-    print(f"{'case':<24} {'median µs':>12} {'min µs':>12} {'max µs':>12}")
+    print(f"{'case':<24} {'median µs':>12} {'min µs':>12} {'max µs':>12} {'gate µs':>12}")
     medians: dict[str, float] = {}
+    gates: dict[str, float] = {}
     for name, values in samples.items():
         median, low, high = summarize(values)
         medians[name] = median
-        print(f"{name:<24} {median:>12,.2f} {low:>12,.2f} {high:>12,.2f}")
+        gates[name] = gate_figure(values)
+        print(f"{name:<24} {median:>12,.2f} {low:>12,.2f} {high:>12,.2f} {gates[name]:>12,.2f}")
+    print("(gate: the 10th percentile, or the minimum of fewer than 20 samples)")
     print()
 
     speedups = {
-        kind: medians[f"PBKDF2, {kind}"] / medians[f"ours, {kind}"]
+        kind: gates[f"PBKDF2, {kind}"] / gates[f"ours, {kind}"]
         for kind in ("right secret", "wrong secret")
     }
-    oracle = medians["ours, wrong secret"] / medians["ours, unknown client"]
-    right_wrong = medians["ours, right secret"] / medians["ours, wrong secret"]
+    oracle = gates["ours, wrong secret"] / gates["ours, unknown client"]
+    right_wrong = gates["ours, right secret"] / gates["ours, wrong secret"]
     for kind, speedup in speedups.items():
         print(f"{'PBKDF2 / ours (' + kind + '):':<38} {speedup:,.0f}x")
     print(f"{'ours, wrong secret / unknown client:':<38} {oracle:.2f}")

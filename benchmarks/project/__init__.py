@@ -1,1 +1,1 @@
-"""A tiny Django project serving the endpoints that ``benchmarks/http_load.py`` compares."""
+"""The Django project the HTTP benchmarks serve with gunicorn (PostgreSQL)."""

@@ -1,38 +1,51 @@
-"""Settings of the benchmark project: SQLite in a temporary file, our app and django-oauth-toolkit.
+"""Settings of the benchmark project: PostgreSQL, our app, django-oauth-toolkit, a Meet-like host.
 
-``benchmarks/http_load.py`` points ``BENCHMARK_DB_PATH`` at a fresh temporary file; run by hand,
-the database lands in the system's temporary directory.
+Environment: ``BENCH_DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/bench_http``),
+``BENCH_REDIS_URL`` (a Redis URL: the default cache, which the throttles use; unset, a local
+memory cache), ``BENCH_THROTTLE`` (``on``: rates too high to refuse anything, so that every
+request goes through the throttles and their cache), ``BENCH_OBJECT_VISIBILITY`` (``application``
+or ``user``).
 """
 
 import os
-import tempfile
+
+import dj_database_url
 
 SECRET_KEY = "benchmarks-only-not-secret"
 DEBUG = False
 USE_TZ = True
-ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("BENCHMARK_DB_PATH")
-        or os.path.join(tempfile.gettempdir(), "django-app-delegation-benchmark.sqlite3"),
-        # One connection per sync worker, kept across requests (as production settings do):
-        # the figures then measure the views, not opening the SQLite file on every request.
+        **dj_database_url.parse(
+            os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_http")
+        ),
+        # One connection per worker thread, kept across requests, checked after an error: what
+        # production settings do, and what lets service resume after a database outage.
         "CONN_MAX_AGE": None,
-        # Two gunicorn workers write (last_used_at, DOT's AccessToken rows): wait for the lock
-        # rather than fail, and let readers proceed during writes.
-        "OPTIONS": {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"},
+        "CONN_HEALTH_CHECKS": True,
     }
 }
+
+if os.environ.get("BENCH_REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["BENCH_REDIS_URL"],
+        }
+    }
 
 INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
+    "django.contrib.postgres",
     "rest_framework",
     "oauth2_provider",
     "django_app_delegation",
+    "benchmarks.project.bench",
 ]
+AUTH_USER_MODEL = "bench.User"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -47,8 +60,16 @@ TEMPLATES = [
     }
 ]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# PASSWORD_HASHERS is left at Django's default (PBKDF2, 1,000,000 iterations on Django 5.2):
-# django-oauth-toolkit hashes client secrets with it, as a project like La Suite Meet would.
+# Django's default hashers (PBKDF2 first: django-oauth-toolkit and Meet hash secrets with it, as
+# Meet does in production), plus MD5 to check the "fast secret" Meet application.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -57,24 +78,50 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+ROOM_SCOPES = {
+    "rooms:list": "List rooms",
+    "rooms:retrieve": "Retrieve rooms",
+    "rooms:create": "Create rooms",
+}
 APP_DELEGATION = {
     "SIGNING_KEY": "benchmarks-signing-key-that-is-at-least-32-bytes-long",
     "ISSUER": "benchmarks",
     "AUDIENCE": "http://127.0.0.1/api/",
-    "SCOPES": {"bench:read": "Read the benchmark resource"},
-    # Thousands of requests a second from one address, wrong secrets included: the limits and
-    # the lockout would answer 429 within a second. The benchmark measures the endpoint itself.
+    "SCOPES": ROOM_SCOPES,
+    "RESOURCES": {
+        "rooms": {
+            "MODEL": "bench.Room",
+            "SERIALIZER_CLASS": "benchmarks.project.bench.serializers.RoomSerializer",
+            "ACTIONS": ["list", "retrieve", "create"],
+        }
+    },
+    "OBJECT_VISIBILITY": os.environ.get("BENCH_OBJECT_VISIBILITY", "application"),
+    # Thousands of requests a second from one address: the limits and the lockout would answer
+    # 429 within a second. The benchmarks measure the endpoints themselves.
     "TOKEN_RATE_PER_IP": None,
     "TOKEN_RATE_PER_APPLICATION": None,
     "TOKEN_LOCKOUT_FAILURES": 0,
 }
 
+if os.environ.get("BENCH_THROTTLE") == "on":
+    APP_DELEGATION.update(
+        {
+            "TOKEN_RATE_PER_IP": "1000000/minute",
+            "TOKEN_RATE_PER_APPLICATION": "1000000/minute",
+            "TOKEN_LOCKOUT_FAILURES": 1000000,
+            "RESOURCE_RATE_PER_APPLICATION": "1000000/minute",
+            "RESOURCE_RATE_PER_USER": "1000000/minute",
+        }
+    )
+
 OAUTH2_PROVIDER = {
-    "SCOPES": {"bench:read": "Read the benchmark resource"},
-    "DEFAULT_SCOPES": ["bench:read"],
+    "SCOPES": ROOM_SCOPES,
+    "DEFAULT_SCOPES": ["rooms:list"],
 }
 
-# Errors only: 4xx answers (the wrong-secret runs) would otherwise log one line each.
+MEET_JWT_SECRET_KEY = "benchmarks-meet-signing-key-at-least-32-bytes"
+
+# Errors only: an error per failed request would otherwise cost the figures a log line each.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,4 +1,4 @@
-"""WSGI entry point of the benchmark project (served by gunicorn in ``http_load.py``)."""
+"""WSGI entry point of the benchmark project (served by gunicorn in the HTTP benchmarks)."""
 
 import os
 
