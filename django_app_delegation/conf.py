@@ -114,6 +114,11 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_CACHE_FAILURE": "allow",
     # The client's IP address, for limits and the audit trail (see ``hooks.get_client_ip``).
     "GET_CLIENT_IP": "django_app_delegation.hooks.get_client_ip",
+    # Assertions applications sign (the JWT-bearer grant, private_key_jwt): the longest an
+    # assertion may live (exp - iat, and exp - now), and the clock skew allowed on exp, iat and
+    # nbf. One hour is Google's bound and what oauthlib and Authlib sign by default.
+    "ASSERTION_MAX_LIFETIME": timedelta(hours=1),
+    "ASSERTION_LEEWAY": timedelta(seconds=30),
     # The token endpoint records ``Application.last_used_at`` at most once per interval.
     "LAST_USED_UPDATE_INTERVAL": timedelta(minutes=5),
     # Audit trail: where events go, among "database" (DelegationEvent rows), "logging" (the
@@ -263,6 +268,8 @@ class DelegationSettings:
         THROTTLE_CACHE: str
         THROTTLE_CACHE_FAILURE: str
         GET_CLIENT_IP: GetClientIPHook
+        ASSERTION_MAX_LIFETIME: timedelta
+        ASSERTION_LEEWAY: timedelta
         LAST_USED_UPDATE_INTERVAL: timedelta
         AUDIT_DESTINATIONS: Collection[str]
         AUDIT_RECORD_EMAIL: bool
