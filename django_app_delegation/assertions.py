@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
+from jwt.exceptions import InvalidJTIError
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -109,19 +110,24 @@ def claim_error(exc: jwt.PyJWTError) -> str:
         return _("The assertion's audience (aud) is not this endpoint.")
     if isinstance(exc, jwt.InvalidIssuerError):
         return _("The assertion's issuer (iss) is not the application.")
+    if isinstance(exc, InvalidJTIError):
+        return jti_error()
     if isinstance(exc, jwt.MissingRequiredClaimError):
         return _("The assertion lacks the claim %(claim)s.") % {"claim": exc.claim}
     return _("The assertion's claims are malformed.")
+
+
+def jti_error() -> str:
+    return _("The assertion's jti must be a string of 1 to %(length)d characters.") % {
+        "length": JTI_MAX_LENGTH
+    }
 
 
 def check_claims(claims: dict[str, Any]) -> None:
     """``jti`` and ``sub`` are non-empty strings; ``exp`` is soon enough."""
     jti = claims["jti"]
     if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX_LENGTH:
-        raise InvalidAssertion(
-            _("The assertion's jti must be a string of 1 to %(length)d characters.")
-            % {"length": JTI_MAX_LENGTH}
-        )
+        raise InvalidAssertion(jti_error())
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise InvalidAssertion(_("The assertion's claims are malformed."))
     now = timezone.now().timestamp()

@@ -339,11 +339,7 @@ def _check_assertions() -> list[CheckMessage]:
             )
         )
     leeway = _setting("ASSERTION_LEEWAY")
-    if (
-        not isinstance(leeway, timedelta)
-        or leeway < timedelta(0)
-        or leeway > ASSERTION_MAX_LEEWAY
-    ):
+    if not isinstance(leeway, timedelta) or leeway < timedelta(0) or leeway > ASSERTION_MAX_LEEWAY:
         messages.append(
             Error(
                 _("%(setting)s must be a datetime.timedelta from 0 to 5 minutes.")

@@ -201,9 +201,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
             )
         missing = [name for name in ASSERTION_PARAMETERS if name not in params]
         if missing:
-            raise InvalidRequest(
-                _("Missing parameter: %(names)s") % {"names": ", ".join(missing)}
-            )
+            raise InvalidRequest(_("Missing parameter: %(names)s") % {"names": ", ".join(missing)})
         if params["client_assertion_type"] != CLIENT_ASSERTION_TYPE:
             raise InvalidRequest(
                 _('Unsupported client_assertion_type; use "%(expected)s".')

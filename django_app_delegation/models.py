@@ -216,9 +216,8 @@ class Application(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Hash on save: a plaintext assigned to ``client_secret`` never reaches the database.
-        if (
-            client_secrets.is_usable_secret(self.client_secret)
-            and not client_secrets.is_hashed(self.client_secret)
+        if client_secrets.is_usable_secret(self.client_secret) and not client_secrets.is_hashed(
+            self.client_secret
         ):
             self.client_secret = client_secrets.hash_secret(self.client_secret)
         if not self.client_secret:
