@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from jwt.exceptions import InvalidJTIError
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from jwt.exceptions import InvalidJTIError
 
 from .client_keys import ASSERTION_ALGORITHMS, key_algorithms, load_key
 from .conf import delegation_settings

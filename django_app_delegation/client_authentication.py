@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote_plus
@@ -304,10 +305,8 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         """The ``aud`` values an assertion sent here may name: this endpoint's absolute URL, the
         token endpoint's (OpenID Connect Core §9) and ``ISSUER`` when set (RFC 7523 §3)."""
         audiences = [request.build_absolute_uri(request.path)]
-        try:
+        with suppress(NoReverseMatch):
             audiences.append(request.build_absolute_uri(reverse("app_delegation:token")))
-        except NoReverseMatch:
-            pass
         if delegation_settings.ISSUER:
             audiences.append(delegation_settings.ISSUER)
         return list(dict.fromkeys(audiences))

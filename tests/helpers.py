@@ -262,7 +262,7 @@ def sign_assertion(
     headers: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> str:
-    """An assertion of ``application`` (see :func:`assertion_claims`) signed with ``private_pem``."""
+    """An assertion of ``application`` (:func:`assertion_claims`) signed with ``private_pem``."""
     claims = assertion_claims(application, **overrides)
     return jwt.encode(claims, private_pem, algorithm=algorithm, headers=headers)
 
