@@ -221,6 +221,17 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
 
     def get_basic_credentials(self, request: Request) -> tuple[str, str] | None:
         """Return ``(client_id, client_secret)`` from HTTP Basic (RFC 6749 §2.3.1), if used."""
+        basic = self.decode_basic(request)
+        if basic is None:
+            return None
+        client_id, client_secret = basic
+        if not client_id or not client_secret:
+            raise self.client_error(via_basic=True)
+        return client_id, client_secret
+
+    def decode_basic(self, request: Request) -> tuple[str, str] | None:
+        """The user name and password of HTTP Basic, each form-url-decoded (maybe empty), if
+        used; ``invalid_client`` when the header does not decode or has no colon."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _sep, value = header.strip().partition(" ")
         if scheme.lower() != "basic":
@@ -230,10 +241,9 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise self.client_error(via_basic=True) from None
         client_id, sep, client_secret = decoded.partition(":")
-        client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
-        if not sep or not client_id or not client_secret:
+        if not sep:
             raise self.client_error(via_basic=True)
-        return client_id, client_secret
+        return unquote_plus(client_id), unquote_plus(client_secret)
 
     def authenticate_client(self, request: Request, credentials: ClientCredentials) -> Application:
         """Find the application and verify its secret; the secret is checked before ``is_active``.

@@ -173,11 +173,22 @@ class DelegationTokenView(ClientAuthenticatedView):
         return self.get_client_credentials(request, params)
 
     def has_client_authentication(self, request: Request, params: dict[str, str]) -> bool:
-        """Whether the request authenticates the client: HTTP Basic, a secret or an assertion
-        (``client_id`` alone only names it)."""
-        header = request.META.get("HTTP_AUTHORIZATION", "").strip().lower()
-        names = ("client_secret", *ASSERTION_PARAMETERS)
-        return header.startswith("basic") or any(name in params for name in names)
+        """Whether the request authenticates the client: HTTP Basic, a secret or an assertion.
+
+        ``client_id`` alone only names the client, and so does HTTP Basic with an empty password
+        (what requests-oauthlib sends for a client without a secret): it is read as
+        ``client_id``.
+        """
+        if any(name in params for name in ("client_secret", *ASSERTION_PARAMETERS)):
+            return True
+        basic = self.decode_basic(request)
+        if basic is None:
+            return False
+        client_id, client_secret = basic
+        if client_id and not client_secret and "client_id" not in params:
+            params["client_id"] = client_id
+            return False
+        return True
 
     def check_params(self, params: dict[str, str]) -> None:
         grant = params.get("grant_type")
