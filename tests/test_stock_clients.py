@@ -15,14 +15,16 @@ from tests.helpers import TOKEN_URL, WHOAMI_URL
 pytest.importorskip("authlib")
 pytest.importorskip("requests_oauthlib")
 
-from authlib.integrations.requests_client import (  # noqa: E402
+from authlib.integrations.requests_client import (
     AssertionSession,
+)
+from authlib.integrations.requests_client import (
     OAuth2Session as AuthlibSession,
 )
-from authlib.oauth2.rfc7523 import PrivateKeyJWT  # noqa: E402
-from joserfc.jwk import RSAKey  # noqa: E402
-from oauthlib.oauth2 import BackendApplicationClient, ServiceApplicationClient  # noqa: E402
-from requests_oauthlib import OAuth2Session  # noqa: E402
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc.jwk import RSAKey
+from oauthlib.oauth2 import BackendApplicationClient, ServiceApplicationClient
+from requests_oauthlib import OAuth2Session
 
 # The live server shares the test's connection to SQLite's in-memory database (and sees its
 # uncommitted rows); on a server database, it sees committed rows only.
