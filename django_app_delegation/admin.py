@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import display_for_field
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,6 +22,7 @@ from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
+from .client_keys import as_text, parse_public_keys
 from .conf import delegation_settings
 from .domains import normalize_domain
 from .models import Application, ApplicationDomain, ApplicationQuerySet, DelegationEvent
@@ -85,12 +86,30 @@ class ApplicationAdminForm(_ApplicationForm):
         help_text=_("The most this application's tokens may do."),
     )
 
+    public_keys = forms.CharField(
+        label=_("Public keys"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
+        help_text=_(
+            "PEM public keys (or certificates) or a JWK Set: RSA of 2048 bits or more, EC P-256 "
+            "or Ed25519. They verify the assertions the application signs (JWT-bearer grant, "
+            "private_key_jwt). Never paste a private key."
+        ),
+    )
+    without_secret = forms.BooleanField(
+        label=_("No client secret"),
+        required=False,
+        help_text=_("The application authenticates with its public keys only."),
+    )
+
     class Meta:
         model = Application
-        fields = ("name", "scopes", "is_active")
+        fields = ("name", "scopes", "public_keys", "is_active")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not self.instance._state.adding:
+            self.initial["public_keys"] = as_text(self.instance.public_keys)
         vocabulary = known_scopes()
         choices = [
             (name, f"{name} ({label})" if label else name) for name, label in vocabulary.items()
@@ -102,6 +121,22 @@ class ApplicationAdminForm(_ApplicationForm):
         assert isinstance(scopes_field, forms.MultipleChoiceField)
         scopes_field.choices = choices
         self.initial.setdefault("scopes", current)
+
+    def clean_public_keys(self) -> dict[str, Any]:
+        try:
+            return parse_public_keys(self.cleaned_data["public_keys"])
+        except ValidationError as exc:
+            if exc.code == "private_key":
+                # Not even shown back: the page would hold the private key again.
+                self.data = self.data.copy()
+                self.data[self.add_prefix("public_keys")] = ""
+            raise
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("without_secret") and self.instance._state.adding:
+            self.instance.set_unusable_secret()  # The model's clean() then requires a key.
+        return cleaned
 
 
 class ApplicationDomainForm(_DomainForm):
@@ -195,7 +230,14 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         "created_at",
     )
     search_fields = ("name", "client_id", "allowed_domains__domain")
-    readonly_fields = ("id", "client_id", "created_at", "updated_at", "last_used_at")
+    readonly_fields = (
+        "id",
+        "client_id",
+        "client_authentication",
+        "created_at",
+        "updated_at",
+        "last_used_at",
+    )
     exclude = (SECRET_FIELD,)
     actions = ["regenerate_secret", "deactivate_applications", "reactivate_applications"]
 
@@ -214,12 +256,14 @@ class ApplicationAdmin(_ApplicationModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Application | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "scopes", "is_active")
+            return ("name", "scopes", "public_keys", "without_secret", "is_active")
         return (
             "name",
             "id",
             "client_id",
+            "client_authentication",
             "scopes",
+            "public_keys",
             "is_active",
             "created_at",
             "updated_at",
@@ -274,6 +318,12 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     def denied_last_30_days(self, obj: Application) -> Any:
         return self.usage(obj, "denied_last_30_days")
 
+    @admin.display(description=_("Client authentication"))
+    def client_authentication(self, obj: Application) -> str:
+        """The methods the application can authenticate with (RFC 7591 names)."""
+        methods = obj.client_authentication_methods()
+        return ", ".join(methods) if methods else str(_("None: no secret, no public key"))
+
     @admin.display(description=_("Scopes"))
     def scopes_display(self, obj: Application) -> str:
         return ", ".join(obj.scopes) if obj.scopes else str(_("No scopes"))
@@ -281,7 +331,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Application, form: _ApplicationForm, change: bool
     ) -> None:
-        if not change:
+        if not change and not obj.client_secret:  # "No client secret" leaves an unusable one.
             # Read back by ``response_add``; the model declares no such attribute.
             obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
         with audit.acting_for(request):  # A (de)activation is recorded with the staff user.
@@ -302,7 +352,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         self, request: HttpRequest, obj: Application, post_url_continue: str | None = None
     ) -> HttpResponse:
         secret = getattr(obj, "_plaintext_secret", None)
-        if secret is None:  # pragma: no cover - save_model always sets it
+        if secret is None:  # Created without a secret: nothing to show.
             return super().response_add(request, obj, post_url_continue)
         return self.show_secrets_once(request, [(obj, secret)], _("Application created"))
 

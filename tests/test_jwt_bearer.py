@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import base64
 import time
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -219,8 +221,6 @@ def test_jwt_bearer_grant_honours_the_leeway_on_iat(keyed_application, user):
 def test_jwt_bearer_grant_refuses_an_assertion_living_too_long(
     keyed_application, user, delegation, lifetime
 ):
-    from datetime import timedelta
-
     delegation(ASSERTION_MAX_LIFETIME=timedelta(minutes=5))
     now = int(time.time())
     # exp - iat too long, or (without iat) exp - now too long.
@@ -416,7 +416,7 @@ def test_jwt_bearer_grant_refuses_an_assertion_of_another_client(
         {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion},
         content_type=FORM,
         HTTP_AUTHORIZATION="Basic "
-        + __import__("base64").b64encode(f"{other.client_id}:{other.secret}".encode()).decode(),
+        + base64.b64encode(f"{other.client_id}:{other.secret}".encode()).decode(),
     )
 
     assert_invalid_grant(response, "The assertion's issuer (iss) is not the authenticated client.")

@@ -1,4 +1,5 @@
-"""``manage.py create_application``: register an application and print its secret once."""
+"""``manage.py create_application``: register an application and print its secret once (or register
+its public keys, ``--public-key``, with ``--no-secret`` for none)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from django_app_delegation import hooks
+from django_app_delegation.client_keys import MAX_KEYS_TEXT_LENGTH, parse_public_keys
 from django_app_delegation.conf import delegation_settings, setting_name
 from django_app_delegation.management.base import DelegationCommand
 from django_app_delegation.models import Application
@@ -50,19 +52,40 @@ class Command(DelegationCommand):
             "--inactive", action="store_true", help=_("Create the application disabled.")
         )
         parser.add_argument(
+            "--public-key",
+            action="append",
+            default=[],
+            dest="public_keys",
+            metavar="FILE",
+            help=_(
+                "A file of PEM public keys or a JWK Set verifying the application's assertions "
+                "(RFC 7523; repeatable)."
+            ),
+        )
+        parser.add_argument(
+            "--no-secret",
+            action="store_true",
+            help=_("Create it without a client secret: it authenticates with its public keys."),
+        )
+        parser.add_argument(
             "--json", action="store_true", help=_('Print {"client_id": ..., "client_secret": ...}.')
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         scopes = [s for item in options["scopes"] for s in item.replace(",", " ").split()]
         domains = [d for item in options["domains"] for d in item.replace(",", " ").split()]
+        if options["no_secret"] and not options["public_keys"]:
+            raise CommandError(_("--no-secret needs --public-key: the application needs a key."))
         try:
+            public_keys = [key for path in options["public_keys"] for key in read_public_keys(path)]
             with transaction.atomic():
                 application, secret = Application.objects.create_application(
                     name=options["name"],
                     scopes=scopes,
                     domains=domains,
                     is_active=not options["inactive"],
+                    public_keys=public_keys,
+                    with_secret=not options["no_secret"],
                 )
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from None
@@ -77,6 +100,19 @@ class Command(DelegationCommand):
                     )
                 )
             )
+
+
+def read_public_keys(path: str) -> list[dict[str, Any]]:
+    """The JWKs of a file of PEM public keys or a JWK Set (a private key is refused)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read(MAX_KEYS_TEXT_LENGTH + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}
+        ) from None
+    keys: list[dict[str, Any]] = parse_public_keys(text).get("keys", [])
+    return keys
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -109,13 +145,21 @@ def acts_for_nobody(application: Application) -> bool:
 def write_credentials(
     command: BaseCommand, application: Application, secret: str, *, as_json: bool
 ) -> None:
-    """Print the credentials once, as JSON or as text with a warning to store them now."""
+    """Print the credentials once, as JSON or as text with a warning to store them now; without
+    a secret (``""``), the client id and the ``kid`` of its keys."""
     if as_json:
-        command.stdout.write(
-            json.dumps({"client_id": application.client_id, "client_secret": secret})
-        )
+        document: dict[str, Any] = {"client_id": application.client_id, "client_secret": secret}
+        if not secret:
+            document["client_secret"] = None
+        if application.public_jwks:
+            document["kids"] = [key["kid"] for key in application.public_jwks]
+        command.stdout.write(json.dumps(document))
         return
     command.stdout.write(f"client_id:     {application.client_id}")
+    for key in application.public_jwks:
+        command.stdout.write(f"public key:    {key['kid']}")
+    if not secret:
+        return
     command.stdout.write(f"client_secret: {secret}")
     command.stderr.write(
         command.style.WARNING(_("Store the secret now: it is hashed and cannot be shown again."))
