@@ -145,7 +145,7 @@ def test_unfit_keys_are_refused_with_a_clear_error(text, code, rsa_keys, ec_keys
 
 
 def test_a_private_key_error_says_nothing_was_stored(rsa_keys):
-    with pytest.raises(ValidationError, match="register the public key only. Nothing was stored"):
+    with pytest.raises(ValidationError, match=r"register the public key only\. Nothing was stored"):
         parse_public_keys(rsa_keys[0])
 
 
