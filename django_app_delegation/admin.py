@@ -13,7 +13,7 @@ from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -128,8 +128,10 @@ class ApplicationAdminForm(_ApplicationForm):
         except ValidationError as exc:
             if exc.code == "private_key":
                 # Not even shown back: the page would hold the private key again.
-                self.data = self.data.copy()
-                self.data[self.add_prefix("public_keys")] = ""
+                data = QueryDict(mutable=True)
+                data.update(self.data)
+                data[self.add_prefix("public_keys")] = ""
+                self.data = data
             raise
 
     def clean(self) -> dict[str, Any]:
