@@ -60,7 +60,9 @@ class TokenRequestSerializer(serializers.Serializer[Mapping[str, object]]):
     client_assertion_type = serializers.ChoiceField(
         choices=[CLIENT_ASSERTION_TYPE],
         required=False,
-        help_text=_("private_key_jwt client authentication (RFC 7523 §2.2), with client_assertion."),
+        help_text=_(
+            "private_key_jwt client authentication (RFC 7523 §2.2), with client_assertion."
+        ),
     )
     client_assertion = serializers.CharField(
         required=False,
