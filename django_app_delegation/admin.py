@@ -15,7 +15,7 @@ from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.constants import LOOKUP_SEP
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -24,6 +24,7 @@ from django.utils.translation import gettext, ngettext, override
 from django.utils.translation import gettext_lazy as _
 
 from . import audit
+from .client_keys import as_text, parse_public_keys
 from .conf import delegation_settings
 from .domains import normalize_domain
 from .durations import format_duration, parse_duration_text
@@ -151,10 +152,25 @@ class ApplicationAdminForm(_ApplicationForm):
     )
 
     access_token_lifetime = DurationTextField(label=_("Access token lifetime"), required=False)
+    public_keys = forms.CharField(
+        label=_("Public keys"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80, "spellcheck": "false"}),
+        help_text=_(
+            "PEM public keys (or certificates) or a JWK Set: RSA of 2048 bits or more, EC P-256 "
+            "or Ed25519. They verify the assertions the application signs (JWT-bearer grant, "
+            "private_key_jwt). Never paste a private key."
+        ),
+    )
+    without_secret = forms.BooleanField(
+        label=_("No client secret"),
+        required=False,
+        help_text=_("The application authenticates with its public keys only."),
+    )
 
     class Meta:
         model = Application
-        fields = ("name", "scopes", "is_active", "access_token_lifetime")
+        fields = ("name", "scopes", "public_keys", "is_active", "access_token_lifetime")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -165,6 +181,8 @@ class ApplicationAdminForm(_ApplicationForm):
             "default": format_duration(delegation_settings.ACCESS_TOKEN_LIFETIME),
             "maximum": format_duration(max_access_token_lifetime()),
         }
+        if not self.instance._state.adding:
+            self.initial["public_keys"] = as_text(self.instance.public_keys)
         vocabulary = known_scopes()
         choices = [
             (name, f"{name} ({label})" if label else name) for name, label in vocabulary.items()
@@ -176,6 +194,24 @@ class ApplicationAdminForm(_ApplicationForm):
         assert isinstance(scopes_field, forms.MultipleChoiceField)
         scopes_field.choices = choices
         self.initial.setdefault("scopes", current)
+
+    def clean_public_keys(self) -> dict[str, Any]:
+        try:
+            return parse_public_keys(self.cleaned_data["public_keys"])
+        except ValidationError as exc:
+            if exc.code == "private_key":
+                # Not even shown back: the page would hold the private key again.
+                data = QueryDict(mutable=True)
+                data.update(self.data)
+                data[self.add_prefix("public_keys")] = ""
+                self.data = data
+            raise
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("without_secret") and self.instance._state.adding:
+            self.instance.set_unusable_secret()  # The model's clean() then requires a key.
+        return cleaned
 
 
 class ApplicationDomainForm(_DomainForm):
@@ -273,6 +309,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         "id",
         "client_id",
         "previous_secret",
+        "client_authentication",
         "created_at",
         "updated_at",
         "last_used_at",
@@ -301,13 +338,22 @@ class ApplicationAdmin(_ApplicationModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Application | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "scopes", "is_active", "access_token_lifetime")
+            return (
+                "name",
+                "scopes",
+                "public_keys",
+                "without_secret",
+                "is_active",
+                "access_token_lifetime",
+            )
         return (
             "name",
             "id",
             "client_id",
             "previous_secret",
+            "client_authentication",
             "scopes",
+            "public_keys",
             "is_active",
             "access_token_lifetime",
             "created_at",
@@ -380,6 +426,12 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         empty = self.get_empty_value_display()
         return str(display_for_field(obj.previous_secret_valid_until, field, empty))
 
+    @admin.display(description=_("Client authentication"))
+    def client_authentication(self, obj: Application) -> str:
+        """The methods the application can authenticate with (RFC 7591 names)."""
+        methods = obj.client_authentication_methods()
+        return ", ".join(methods) if methods else str(_("None: no secret, no public key"))
+
     @admin.display(description=_("Scopes"))
     def scopes_display(self, obj: Application) -> str:
         return ", ".join(obj.scopes) if obj.scopes else str(_("No scopes"))
@@ -387,7 +439,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     def save_model(
         self, request: HttpRequest, obj: Application, form: _ApplicationForm, change: bool
     ) -> None:
-        if not change:
+        if not change and not obj.client_secret:  # "No client secret" leaves an unusable one.
             # Read back by ``response_add``; the model declares no such attribute.
             obj._plaintext_secret = obj.set_new_secret()  # type: ignore[attr-defined]
         with audit.acting_for(request):  # A (de)activation is recorded with the staff user.
@@ -408,7 +460,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         self, request: HttpRequest, obj: Application, post_url_continue: str | None = None
     ) -> HttpResponse:
         secret = getattr(obj, "_plaintext_secret", None)
-        if secret is None:  # pragma: no cover - save_model always sets it
+        if secret is None:  # Created without a secret: nothing to show.
             return super().response_add(request, obj, post_url_continue)
         return self.show_secrets_once(request, [(obj, secret)], _("Application created"))
 

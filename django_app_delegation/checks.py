@@ -210,6 +210,7 @@ def check_settings(
     messages.extend(_check_limits())
     messages.extend(_check_lifetimes())
     messages.extend(_check_discovery())
+    messages.extend(_check_assertions())
     messages.extend(_check_audit())
     messages.extend(_check_resources())
 
@@ -348,6 +349,47 @@ def _check_lifetimes() -> list[CheckMessage]:
                 },
                 hint=_("The default lifetime is one an application may have: raise the maximum."),
                 id=f"{ID}.E031",
+            )
+        )
+    return messages
+
+
+#: The longest ``ASSERTION_MAX_LIFETIME`` without a warning, and the largest ``ASSERTION_LEEWAY``.
+ASSERTION_LIFETIME_WARNING = timedelta(hours=1)
+ASSERTION_MAX_LEEWAY = timedelta(minutes=5)
+
+
+def _check_assertions() -> list[CheckMessage]:
+    """E037, W010: ``ASSERTION_MAX_LIFETIME``; E038: ``ASSERTION_LEEWAY``."""
+    messages: list[CheckMessage] = []
+    lifetime = _setting("ASSERTION_MAX_LIFETIME")
+    if not isinstance(lifetime, timedelta) or lifetime < timedelta(seconds=1):
+        messages.append(
+            Error(
+                _("%(setting)s must be a positive datetime.timedelta.")
+                % {"setting": setting_name("ASSERTION_MAX_LIFETIME")},
+                id=f"{ID}.E037",
+            )
+        )
+    elif lifetime > ASSERTION_LIFETIME_WARNING:
+        messages.append(
+            Warning(
+                _(
+                    "%(setting)s is longer than an hour: a stolen assertion stays usable longer, "
+                    "and the used assertions are kept longer."
+                )
+                % {"setting": setting_name("ASSERTION_MAX_LIFETIME")},
+                hint=_("Keep it at an hour or less; clients sign a fresh assertion each time."),
+                id=f"{ID}.W010",
+            )
+        )
+    leeway = _setting("ASSERTION_LEEWAY")
+    if not isinstance(leeway, timedelta) or leeway < timedelta(0) or leeway > ASSERTION_MAX_LEEWAY:
+        messages.append(
+            Error(
+                _("%(setting)s must be a datetime.timedelta from 0 to 5 minutes.")
+                % {"setting": setting_name("ASSERTION_LEEWAY")},
+                id=f"{ID}.E038",
             )
         )
     return messages
@@ -866,6 +908,59 @@ def check_application_lifetimes(
                     id=f"{ID}.W007",
                 )
             )
+    return messages
+
+
+@register(Tags.database)
+def check_application_credentials(
+    app_configs: Sequence[AppConfig] | None = None,
+    databases: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> list[CheckMessage]:
+    """E039: stored public keys that are not a valid JWK Set; W011: an application with neither
+    a secret nor a public key, which nothing authenticates."""
+    if not databases:
+        return []
+    from django.core.exceptions import ValidationError
+
+    from .client_keys import validate_public_key_set
+    from .models import Application
+
+    messages: list[CheckMessage] = []
+    for database in databases:
+        try:
+            rows = list(
+                Application.objects.using(database).values_list(
+                    "client_id", "client_secret", "public_keys"
+                )
+            )
+        except DatabaseError:
+            continue  # Not migrated yet.
+        for client_id, secret, public_keys in rows:
+            try:
+                validate_public_key_set(public_keys)
+            except ValidationError as exc:
+                messages.append(
+                    Error(
+                        _("Application %(client_id)s has invalid public keys: %(error)s")
+                        % {"client_id": client_id, "error": " ".join(exc.messages)},
+                        hint=_("Register its keys again in the admin."),
+                        id=f"{ID}.E039",
+                    )
+                )
+                continue
+            if not Application(client_secret=secret, public_keys=public_keys).can_authenticate:
+                messages.append(
+                    Warning(
+                        _(
+                            "Application %(client_id)s has neither a client secret nor a public "
+                            "key: it cannot authenticate."
+                        )
+                        % {"client_id": client_id},
+                        hint=_("Regenerate its secret or register a public key in the admin."),
+                        id=f"{ID}.W011",
+                    )
+                )
     return messages
 
 

@@ -2,8 +2,9 @@
 
 The token endpoint, and any other OAuth endpoint that authenticates the client (RFC 6749 §2.3),
 subclass :class:`ClientAuthenticatedView`: it reads the form or JSON body, authenticates the
-application (HTTP Basic or body parameters, RFC 6749 §2.3.1), throttles and locks out per client
-address, and answers every refusal with an RFC 6749 §5.2 body and ``Cache-Control: no-store``.
+application (HTTP Basic or body parameters, RFC 6749 §2.3.1, or a JWT the application signed with
+its private key, ``private_key_jwt``, RFC 7523 §2.2), throttles and locks out per client address,
+and answers every refusal with an RFC 6749 §5.2 body and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import unquote_plus
 
 from django.http import Http404
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.parsers import FormParser
@@ -25,10 +28,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import audit
+from . import assertions, audit
 from . import secrets as client_secrets
 from .conf import delegation_settings
 from .exceptions import (
+    InvalidAssertion,
     InvalidClient,
     InvalidParameter,
     InvalidRequest,
@@ -39,6 +43,7 @@ from .exceptions import (
 )
 from .lockout import ClientLockout
 from .models import Application
+from .oauth import CLIENT_ASSERTION_TYPE
 from .parsers import JSONParser, refused_body_parse_error
 from .throttling import CacheFailureSafeThrottlingMixin, TokenIPRateThrottle
 from .token_errors import api_error_body, token_error
@@ -48,6 +53,7 @@ __all__ = [
     "NO_STORE_HEADERS",
     "ClientAuthenticatedView",
     "ClientCredentials",
+    "find_application",
 ]
 
 if TYPE_CHECKING:
@@ -60,13 +66,29 @@ BASIC_CHALLENGE = 'Basic realm="token", charset="UTF-8"'
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: The body parameters that authenticate a client (``client_secret_post``).
 CLIENT_PARAMETERS = ("client_id", "client_secret")
+#: The body parameters of a client assertion (``private_key_jwt``, RFC 7523 §2.2).
+ASSERTION_PARAMETERS = ("client_assertion_type", "client_assertion")
 
 
 @dataclass(frozen=True)
 class ClientCredentials:
+    """What the client presented: a secret, or a signed ``assertion`` (its ``iss`` as client id)."""
+
     client_id: str
     client_secret: str
     via_basic: bool
+    assertion: str | None = None
+
+
+def find_application(client_id: str) -> Application | None:
+    """The application whose client id is exactly ``client_id``, if any."""
+    if not client_secrets.is_plausible_client_id(client_id):
+        return None
+    application = Application.objects.filter(client_id=client_id).first()
+    # Case-insensitive collations (MariaDB's default) must not widen the match.
+    if application is not None and application.client_id != client_id:
+        return None
+    return application
 
 
 class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
@@ -107,7 +129,8 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
     # -- the request -------------------------------------------------------------------------
 
     def get_params(self, request: Request) -> dict[str, str]:
-        """Return the ``parameters`` sent; blank ones count as missing (RFC 6749 §3.1)."""
+        """Return the ``parameters`` sent, and the client's own; blank ones count as missing
+        (RFC 6749 §3.1)."""
         try:
             data = request.data
         except exceptions.ParseError as exc:
@@ -118,7 +141,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         if not hasattr(data, "get"):
             raise InvalidRequest(_("The request body must be an object."))
         params: dict[str, str] = {}
-        for name in self.parameters:
+        for name in dict.fromkeys((*self.parameters, *CLIENT_PARAMETERS, *ASSERTION_PARAMETERS)):
             if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
                 raise InvalidParameter(
                     _("Duplicate parameter: %(name)s") % {"name": name}, name=name
@@ -144,7 +167,10 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
             raise InvalidRequest(
                 _("Use either HTTP Basic or body parameters to authenticate the client, not both.")
             )
+        assertion = self.get_client_assertion(params, via_basic=basic is not None)
         self.check_params(params)
+        if assertion is not None:
+            return assertion
         if basic is not None:
             return ClientCredentials(*basic, via_basic=True)
         missing = [name for name in CLIENT_PARAMETERS if name not in params]
@@ -158,8 +184,54 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
             )
         return ClientCredentials(params["client_id"], params["client_secret"], via_basic=False)
 
+    def get_client_assertion(
+        self, params: dict[str, str], *, via_basic: bool
+    ) -> ClientCredentials | None:
+        """The client assertion sent (``private_key_jwt``), if any; only with ``client_id``.
+
+        Its ``iss`` names the client (unverified until :meth:`authenticate_client_assertion`).
+        """
+        if not any(name in params for name in ASSERTION_PARAMETERS):
+            return None
+        if via_basic or "client_secret" in params:
+            raise InvalidRequest(
+                _(
+                    "Use one client authentication method: HTTP Basic, client_secret or "
+                    "client_assertion, not several."
+                )
+            )
+        missing = [name for name in ASSERTION_PARAMETERS if name not in params]
+        if missing:
+            raise InvalidRequest(_("Missing parameter: %(names)s") % {"names": ", ".join(missing)})
+        if params["client_assertion_type"] != CLIENT_ASSERTION_TYPE:
+            raise InvalidRequest(
+                _('Unsupported client_assertion_type; use "%(expected)s".')
+                % {"expected": CLIENT_ASSERTION_TYPE}
+            )
+        try:
+            issuer = assertions.unverified_issuer(params["client_assertion"])
+        except InvalidAssertion as exc:
+            raise self.client_error(via_basic=False, description=exc.description) from None
+        if "client_id" in params and params["client_id"] != issuer:
+            raise self.client_error(
+                via_basic=False,
+                description=_("The client assertion's issuer (iss) is not client_id."),
+            )
+        return ClientCredentials(issuer, "", via_basic=False, assertion=params["client_assertion"])
+
     def get_basic_credentials(self, request: Request) -> tuple[str, str] | None:
         """Return ``(client_id, client_secret)`` from HTTP Basic (RFC 6749 §2.3.1), if used."""
+        basic = self.decode_basic(request)
+        if basic is None:
+            return None
+        client_id, client_secret = basic
+        if not client_id or not client_secret:
+            raise self.client_error(via_basic=True)
+        return client_id, client_secret
+
+    def decode_basic(self, request: Request) -> tuple[str, str] | None:
+        """The user name and password of HTTP Basic, each form-url-decoded (maybe empty), if
+        used; ``invalid_client`` when the header does not decode or has no colon."""
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _sep, value = header.strip().partition(" ")
         if scheme.lower() != "basic":
@@ -169,10 +241,9 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise self.client_error(via_basic=True) from None
         client_id, sep, client_secret = decoded.partition(":")
-        client_id, client_secret = unquote_plus(client_id), unquote_plus(client_secret)
-        if not sep or not client_id or not client_secret:
+        if not sep:
             raise self.client_error(via_basic=True)
-        return client_id, client_secret
+        return unquote_plus(client_id), unquote_plus(client_secret)
 
     def authenticate_client(self, request: Request, credentials: ClientCredentials) -> Application:
         """Find the application and verify its secret; the secret is checked before ``is_active``.
@@ -181,6 +252,8 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         A client id locked out from this address (see ``lockout.py``) is refused with 429 before
         anything else, whether it exists or not.
         """
+        if credentials.assertion is not None:
+            return self.authenticate_client_assertion(request, credentials)
         lockout = self.check_lockout(request, credentials.client_id)
         application = None
         if client_secrets.is_plausible_client_id(credentials.client_id):
@@ -205,6 +278,49 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
                 via_basic=credentials.via_basic, description=_("Application is inactive")
             )
         return application
+
+    def authenticate_client_assertion(
+        self, request: Request, credentials: ClientCredentials
+    ) -> Application:
+        """Verify a client assertion (RFC 7523 §3, ``iss`` and ``sub`` the client id) with the
+        application's public keys, then use up its ``jti``.
+
+        Nothing here can be guessed, so failures are not counted towards the lockout.
+        """
+        assert credentials.assertion is not None
+        try:
+            application = find_application(credentials.client_id)
+            if application is None:
+                raise InvalidAssertion(
+                    _("The assertion's issuer (iss) is not a known application.")
+                )
+            self._claimed_application = application
+            claims = assertions.verify_assertion(
+                credentials.assertion,
+                application=application,
+                audiences=self.get_assertion_audiences(request),
+            )
+            if claims["sub"] != application.client_id:
+                raise InvalidAssertion(
+                    _("The client assertion's subject (sub) must be the client_id.")
+                )
+            if not application.is_active:
+                self._application = application
+                raise InvalidAssertion(_("Application is inactive"))
+            assertions.record_use(application, claims)
+        except InvalidAssertion as exc:
+            raise self.client_error(via_basic=False, description=exc.description) from None
+        return application
+
+    def get_assertion_audiences(self, request: Request) -> list[str]:
+        """The ``aud`` values an assertion sent here may name: this endpoint's absolute URL, the
+        token endpoint's (OpenID Connect Core §9) and ``ISSUER`` when set (RFC 7523 §3)."""
+        audiences = [request.build_absolute_uri(request.path)]
+        with suppress(NoReverseMatch):
+            audiences.append(request.build_absolute_uri(reverse("app_delegation:token")))
+        if delegation_settings.ISSUER:
+            audiences.append(delegation_settings.ISSUER)
+        return list(dict.fromkeys(audiences))
 
     def check_lockout(self, request: Request, client_id: str) -> ClientLockout | None:
         """429 when ``client_id`` is locked out from this address; return its counter."""

@@ -122,6 +122,11 @@ DEFAULTS: dict[str, Any] = {
     # The URL (or site path) of the host's API documentation, published by the authorization
     # server metadata (RFC 8414 ``service_documentation``); None leaves it out.
     "SERVICE_DOCUMENTATION_URL": None,
+    # Assertions applications sign (the JWT-bearer grant, private_key_jwt): the longest an
+    # assertion may live (exp - iat, and exp - now), and the clock skew allowed on exp, iat and
+    # nbf. One hour is Google's bound and what oauthlib and Authlib sign by default.
+    "ASSERTION_MAX_LIFETIME": timedelta(hours=1),
+    "ASSERTION_LEEWAY": timedelta(seconds=30),
     # The token endpoint records ``Application.last_used_at`` at most once per interval.
     "LAST_USED_UPDATE_INTERVAL": timedelta(minutes=5),
     # Audit trail: where events go, among "database" (DelegationEvent rows), "logging" (the
@@ -274,6 +279,8 @@ class DelegationSettings:
         GET_CLIENT_IP: GetClientIPHook
         CLIENT_SECRET_OVERLAP_MAX_LIFETIME: timedelta
         SERVICE_DOCUMENTATION_URL: str | None
+        ASSERTION_MAX_LIFETIME: timedelta
+        ASSERTION_LEEWAY: timedelta
         LAST_USED_UPDATE_INTERVAL: timedelta
         AUDIT_DESTINATIONS: Collection[str]
         AUDIT_RECORD_EMAIL: bool

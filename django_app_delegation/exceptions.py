@@ -79,7 +79,7 @@ class MalformedBody(InvalidRequest):
 
 class UnsupportedGrantType(TokenRequestError):
     error = "unsupported_grant_type"
-    default_description = _("Only the client_credentials grant type is supported.")
+    default_description = _("Unsupported grant type.")
 
 
 class InvalidClient(TokenRequestError):
@@ -136,6 +136,18 @@ class ProvisioningFailed(MultipleUsers):
     """Creating the user lost a race, and the winner's row cannot be read either."""
 
     default_description = _("Failed to create or retrieve provisional user.")
+
+
+class InvalidAssertion(Exception):
+    """An assertion (RFC 7523) is refused: ``description`` says why, in stable words.
+
+    The token endpoint answers it ``invalid_grant`` for the JWT-bearer grant's assertion, and
+    ``invalid_client`` for a client assertion.
+    """
+
+    def __init__(self, description: StrOrPromise) -> None:
+        self.description = str(description)
+        super().__init__(self.description)
 
 
 # -- API calls (DRF exceptions) -----------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from . import secrets as client_secrets
 from .callers import AUDIENCE_MAX_LENGTH
+from .client_keys import key_set, validate_public_key_set
 from .conf import delegation_settings
 from .domains import DOMAIN_MAX_LENGTH, domain_matches, email_domain, normalize_domain
 from .durations import format_duration
@@ -168,15 +169,26 @@ class ApplicationManager(_ApplicationManagerBase["Application"]):
         domains: Iterable[str] = (),
         is_active: bool = True,
         access_token_lifetime: timedelta | None = None,
+        public_keys: Iterable[dict[str, Any]] = (),
+        with_secret: bool = True,
     ) -> tuple[Application, str]:
-        """Create and validate an application; return it with its plaintext secret (shown once)."""
+        """Create and validate an application; return it with its plaintext secret (shown once).
+
+        ``public_keys`` are JWKs (see ``client_keys.parse_public_keys`` for PEM); without a secret
+        (``with_secret=False``, the secret returned is ``""``) it needs at least one.
+        """
         application = self.model(
             name=name,
             scopes=list(scopes),
             is_active=is_active,
             access_token_lifetime=access_token_lifetime,
+            public_keys=key_set(public_keys),
         )
-        secret = application.set_new_secret()
+        if with_secret:
+            secret = application.set_new_secret()
+        else:
+            application.set_unusable_secret()
+            secret = ""
         application.full_clean()
         application.save()
         for domain in domains:
@@ -239,6 +251,15 @@ class Application(models.Model):
         validators=[validate_scope_list],
         help_text=_("The most this application's tokens may do."),
     )
+    public_keys = models.JSONField(
+        _("public keys"),
+        default=dict,
+        blank=True,
+        validators=[validate_public_key_set],
+        help_text=_(
+            "A JWK Set of the public keys that verify this application's assertions (RFC 7523)."
+        ),
+    )
     is_active = models.BooleanField(
         # In context: French agrees with "application" (feminine), not with auth's user "actif".
         pgettext_lazy("application", "active"),
@@ -263,7 +284,9 @@ class Application(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # Hash on save: a plaintext assigned to ``client_secret`` never reaches the database.
-        if self.client_secret and not client_secrets.is_hashed(self.client_secret):
+        if client_secrets.is_usable_secret(self.client_secret) and not client_secrets.is_hashed(
+            self.client_secret
+        ):
             self.client_secret = client_secrets.hash_secret(self.client_secret)
         if not self.client_secret:
             self.set_new_secret()
@@ -297,6 +320,43 @@ class Application(models.Model):
         secret = client_secrets.generate_client_secret()
         self.client_secret = client_secrets.hash_secret(secret)
         return secret
+
+    def set_unusable_secret(self) -> None:
+        """Leave the application without a secret (unsaved): it authenticates with its keys."""
+        self.client_secret = client_secrets.make_unusable_secret()
+
+    @property
+    def has_usable_secret(self) -> bool:
+        return client_secrets.is_usable_secret(self.client_secret)
+
+    @property
+    def public_jwks(self) -> list[dict[str, Any]]:
+        """The application's public keys (JWKs), maybe none."""
+        keys = (self.public_keys or {}).get("keys") if isinstance(self.public_keys, dict) else None
+        return [key for key in keys or () if isinstance(key, dict)]
+
+    @property
+    def can_authenticate(self) -> bool:
+        """Whether a secret or a public key can authenticate the application."""
+        return self.has_usable_secret or bool(self.public_jwks)
+
+    def client_authentication_methods(self) -> list[str]:
+        """The client authentication methods (RFC 7591 names) this application can use."""
+        from .oauth import PRIVATE_KEY_JWT, SECRET_METHODS
+
+        methods = list(SECRET_METHODS) if self.has_usable_secret else []
+        if self.public_jwks:
+            methods.append(PRIVATE_KEY_JWT)
+        return methods
+
+    def clean(self) -> None:
+        super().clean()
+        # A blank secret is generated on save; only a removed one needs keys instead.
+        if self.client_secret and not self.has_usable_secret and not self.public_jwks:
+            raise ValidationError(
+                {"public_keys": _("An application without a client secret needs a public key.")},
+                code="no_credentials",
+            )
 
     def set_client_secret(self, secret: str) -> None:
         """Store the hash of a chosen plaintext ``secret`` on the instance (unsaved)."""
@@ -481,6 +541,48 @@ class ApplicationDomain(models.Model):
             except ValidationError as exc:
                 raise ValidationError({"domain": exc.messages}) from None
         super().clean_fields(exclude=exclude)
+
+
+#: Longest ``jti`` of an assertion accepted (and stored to refuse its replay).
+JTI_MAX_LENGTH = 200
+
+
+class UsedAssertionQuerySet(models.QuerySet["UsedAssertion"]):
+    def expired(self, now: datetime | None = None) -> UsedAssertionQuerySet:
+        """The entries whose assertion has expired: they can go (a replay is refused as expired)."""
+        return self.filter(expires_at__lt=now or timezone.now())
+
+
+class UsedAssertion(models.Model):
+    """The ``jti`` of an assertion an application has used, kept until the assertion expires.
+
+    The unique constraint refuses a second use from any process, on every database.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("application"),
+        db_index=False,  # Covered by the unique constraint.
+    )
+    jti = models.CharField(_("JWT id"), max_length=JTI_MAX_LENGTH)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+
+    objects = UsedAssertionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("used assertion")
+        verbose_name_plural = _("used assertions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "jti"], name="app_delegation_unique_assertion_jti"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.jti
 
 
 def pk_as_text(instance: models.Model) -> str:

@@ -212,6 +212,27 @@ TOKEN_REQUEST_EXAMPLES = [
         value={"grant_type": "client_credentials", "scope": "user@example.com rooms:list"},
         request_only=True,
     ),
+    OpenApiExample(
+        "jwtBearerRequest",
+        summary="JWT-bearer grant (RFC 7523): the user in the assertion's sub",
+        value={
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "assertion": "<a JWT signed with the application's private key>",
+            "scope": "rooms:list",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "privateKeyJwtRequest",
+        summary="Client credentials authenticated with private_key_jwt",
+        value={
+            "grant_type": "client_credentials",
+            "scope": "user@example.com",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": "<a JWT signed with the application's private key>",
+        },
+        request_only=True,
+    ),
 ]
 
 TOKEN_RESPONSES = {
@@ -260,6 +281,12 @@ TOKEN_RESPONSES = {
             "Scope not granted to this application: rooms:delete",
         ),
         ("userDisabled", "The user is disabled", "invalid_grant", "User account is disabled."),
+        (
+            "assertionReplayed",
+            "A JWT-bearer assertion used twice",
+            "invalid_grant",
+            "The assertion has already been used.",
+        ),
     ),
     401: _oauth_error(
         "Client authentication failed or is missing (neither HTTP Basic nor `client_id` and "
@@ -355,7 +382,10 @@ TOKEN_SCHEMA = extend_schema(
     description=(
         "OAuth 2.0 client-credentials grant (RFC 6749 §4.4) extended with delegation: "
         "`scope` starts with the e-mail of the user to act for. The token is a JWT "
-        "(RFC 9068): `sub` is the user, `client_id` and `act.sub` the application. The body is "
+        "(RFC 9068): `sub` is the user, `client_id` and `act.sub` the application. Or the "
+        "JWT-bearer grant (RFC 7523 §2.1): an `assertion` the application signed with its "
+        "private key names the user in `sub`. Clients authenticate with HTTP Basic, "
+        "`client_id` and `client_secret`, or a client assertion (`private_key_jwt`). The body is "
         "form-url-encoded as RFC 6749 says; the same parameters as a JSON object are accepted "
         "too (one documented body type keeps generated clients simple)."
     ),

@@ -15,7 +15,13 @@ import hmac
 import secrets
 import string
 
-from django.contrib.auth.hashers import check_password, get_hasher, identify_hasher, make_password
+from django.contrib.auth.hashers import (
+    UNUSABLE_PASSWORD_PREFIX,
+    check_password,
+    get_hasher,
+    identify_hasher,
+    make_password,
+)
 
 #: Length of generated client ids (alphanumeric, ~238 bits).
 CLIENT_ID_LENGTH = 40
@@ -71,6 +77,17 @@ def hash_secret(secret: str) -> str:
     if is_high_entropy(secret):
         return _fast_hash(secret)
     return make_password(secret)
+
+
+def make_unusable_secret() -> str:
+    """A stored value no secret verifies against (``!`` and random text, as Django's unusable
+    passwords): the application authenticates otherwise, with its public keys."""
+    return make_password(None)
+
+
+def is_usable_secret(encoded: str) -> bool:
+    """Tell whether a stored value may verify a secret (it is not an unusable one)."""
+    return bool(encoded) and not encoded.startswith(UNUSABLE_PASSWORD_PREFIX)
 
 
 def is_hashed(value: str) -> bool:

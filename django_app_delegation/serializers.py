@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from .oauth import CLIENT_ASSERTION_TYPE, GRANT_TYPES
+
 OAUTH_ERROR_CODES = (
     "invalid_request",
     "invalid_client",
@@ -20,7 +22,14 @@ OAUTH_ERROR_CODES = (
 
 # Each describes a JSON object (the request or response body), not a model instance.
 class TokenRequestSerializer(serializers.Serializer[Mapping[str, object]]):
-    grant_type = serializers.ChoiceField(choices=["client_credentials"])
+    grant_type = serializers.ChoiceField(
+        choices=list(GRANT_TYPES),
+        help_text=_(
+            "client_credentials: the user's e-mail in scope. "
+            "urn:ietf:params:oauth:grant-type:jwt-bearer (RFC 7523): the user's e-mail in the "
+            "sub of the assertion."
+        ),
+    )
     client_id = serializers.CharField(
         required=False,
         help_text=_("The application's client id. Omit it when using HTTP Basic."),
@@ -32,11 +41,35 @@ class TokenRequestSerializer(serializers.Serializer[Mapping[str, object]]):
         help_text=_("The application's client secret. Omit it when using HTTP Basic."),
     )
     scope = serializers.CharField(
+        required=False,
         help_text=_(
-            "The e-mail of the user to act for, optionally followed by space-separated scopes "
-            "to narrow the token (each must be granted to the application). Without scopes, "
-            "the token carries every scope of the application."
-        )
+            "client_credentials (required): the e-mail of the user to act for, optionally "
+            "followed by space-separated scopes to narrow the token (each must be granted to the "
+            "application). jwt-bearer (optional): the scopes only. Without scopes, the token "
+            "carries every scope of the application."
+        ),
+    )
+    assertion = serializers.CharField(
+        required=False,
+        help_text=_(
+            "jwt-bearer only (required): a JWT the application signed with a registered key "
+            "(RS256, PS256, ES256 or EdDSA): iss its client id, sub the user's e-mail, aud this "
+            "endpoint's URL, exp, and a jti used once."
+        ),
+    )
+    client_assertion_type = serializers.ChoiceField(
+        choices=[CLIENT_ASSERTION_TYPE],
+        required=False,
+        help_text=_(
+            "private_key_jwt client authentication (RFC 7523 §2.2), with client_assertion."
+        ),
+    )
+    client_assertion = serializers.CharField(
+        required=False,
+        help_text=_(
+            "A JWT the application signed: iss and sub its client id, aud this endpoint's URL, "
+            "exp, and a jti used once. Instead of a secret, never beside one."
+        ),
     )
 
 

@@ -12,7 +12,7 @@ import importlib
 import sys
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
@@ -23,6 +23,7 @@ from rest_framework.test import APIClient
 
 from django_app_delegation import secrets as client_secrets
 from django_app_delegation import throttling
+from django_app_delegation.client_keys import parse_public_keys
 from django_app_delegation.models import Application
 from django_app_delegation.resources import ACTIONS
 from tests import settings as test_settings
@@ -177,14 +178,25 @@ def identity_provider(settings, identity_provider_server):
 
 @pytest.fixture
 def make_application(db):
-    """Create an application; its plaintext secret is on ``.secret``."""
+    """Create an application; its plaintext secret is on ``.secret`` (``""`` without one);
+    ``public_keys`` is PEM text or a JWK Set document."""
 
-    def make(*, name="Partner", scopes=None, domains=("example.com",), is_active=True):
+    def make(
+        *,
+        name="Partner",
+        scopes=None,
+        domains=("example.com",),
+        is_active=True,
+        public_keys="",
+        with_secret=True,
+    ):
         application, secret = Application.objects.create_application(
             name=name,
             scopes=ALL_SCOPES if scopes is None else scopes,
             domains=domains,
             is_active=is_active,
+            public_keys=parse_public_keys(public_keys).get("keys", []),
+            with_secret=with_secret,
         )
         application.secret = secret
         return application
@@ -303,6 +315,27 @@ def rsa_keys():
 def ec_keys():
     """PEM texts of a P-256 key pair (private, public)."""
     return pem_pair(ec.generate_private_key(ec.SECP256R1()))
+
+
+@pytest.fixture(scope="session")
+def ed25519_keys():
+    """PEM texts of an Ed25519 key pair (private, public)."""
+    return pem_pair(ed25519.Ed25519PrivateKey.generate())
+
+
+@pytest.fixture(scope="session")
+def other_rsa_keys():
+    """PEM texts of another RSA key pair: an application's key it did not register."""
+    return pem_pair(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+@pytest.fixture
+def keyed_application(make_application, rsa_keys):
+    """An application with every room scope, allowed for example.com, authenticating with the
+    RSA public key of ``rsa_keys`` (its private half on ``.private_key``) and no secret."""
+    application = make_application(name="Keyed", public_keys=rsa_keys[1], with_secret=False)
+    application.private_key = rsa_keys[0]
+    return application
 
 
 # -- limits ---------------------------------------------------------------------------------------

@@ -30,6 +30,18 @@ def test_token_operation_documents_the_form_body_and_basic_auth(schema):
     assert schema["components"]["securitySchemes"]["ClientBasicAuth"]["scheme"] == "basic"
 
 
+def test_token_request_documents_the_jwt_bearer_grant_and_client_assertions(schema):
+    body = schema["components"]["schemas"]["TokenRequest"]
+    properties = body["properties"]
+
+    assert body["required"] == ["grant_type"]
+    grant_types = schema["components"]["schemas"][
+        properties["grant_type"]["allOf"][0]["$ref"].rsplit("/", 1)[-1]
+    ]["enum"]
+    assert grant_types == ["client_credentials", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+    assert {"assertion", "client_assertion_type", "client_assertion", "scope"} <= set(properties)
+
+
 def test_token_operation_documents_every_error_with_an_rfc6749_body(schema):
     responses = schema["paths"][TOKEN_PATH]["post"]["responses"]
 

@@ -380,7 +380,8 @@ def test_token_view_rejects_other_grant_types(body, grant_type):
         response,
         400,
         "unsupported_grant_type",
-        f"Unsupported grant_type '{grant_type}'; use 'client_credentials'.",
+        f"Unsupported grant_type '{grant_type}'; use 'client_credentials' or "
+        "'urn:ietf:params:oauth:grant-type:jwt-bearer'.",
     )
 
 

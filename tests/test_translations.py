@@ -88,7 +88,8 @@ def test_token_endpoint_formats_french_messages(application):
     assert response.json() == {
         "error": "unsupported_grant_type",
         "error_description": (
-            "grant_type 'password' non pris en charge ; utilisez 'client_credentials'."
+            "grant_type 'password' non pris en charge ; utilisez 'client_credentials' ou "
+            "'urn:ietf:params:oauth:grant-type:jwt-bearer'."
         ),
     }
 

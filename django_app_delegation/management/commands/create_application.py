@@ -1,4 +1,5 @@
-"""``manage.py create_application``: register an application and print its secret once."""
+"""``manage.py create_application``: register an application and print its secret once (or register
+its public keys, ``--public-key``, with ``--no-secret`` for none)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from django_app_delegation import hooks
+from django_app_delegation.client_keys import MAX_KEYS_TEXT_LENGTH, parse_public_keys
 from django_app_delegation.conf import delegation_settings, setting_name
 from django_app_delegation.management.base import DelegationCommand, duration_argument
 from django_app_delegation.models import Application
@@ -60,13 +62,32 @@ class Command(DelegationCommand):
             ),
         )
         parser.add_argument(
+            "--public-key",
+            action="append",
+            default=[],
+            dest="public_keys",
+            metavar="FILE",
+            help=_(
+                "A file of PEM public keys or a JWK Set verifying the application's assertions "
+                "(RFC 7523; repeatable)."
+            ),
+        )
+        parser.add_argument(
+            "--no-secret",
+            action="store_true",
+            help=_("Create it without a client secret: it authenticates with its public keys."),
+        )
+        parser.add_argument(
             "--json", action="store_true", help=_('Print {"client_id": ..., "client_secret": ...}.')
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         scopes = [s for item in options["scopes"] for s in item.replace(",", " ").split()]
         domains = [d for item in options["domains"] for d in item.replace(",", " ").split()]
+        if options["no_secret"] and not options["public_keys"]:
+            raise CommandError(_("--no-secret needs --public-key: the application needs a key."))
         try:
+            public_keys = [key for path in options["public_keys"] for key in read_public_keys(path)]
             with transaction.atomic():
                 application, secret = Application.objects.create_application(
                     name=options["name"],
@@ -74,6 +95,8 @@ class Command(DelegationCommand):
                     domains=domains,
                     is_active=not options["inactive"],
                     access_token_lifetime=options["access_token_lifetime"],
+                    public_keys=public_keys,
+                    with_secret=not options["no_secret"],
                 )
         except ValidationError as exc:
             raise CommandError(validation_message(exc)) from None
@@ -88,6 +111,19 @@ class Command(DelegationCommand):
                     )
                 )
             )
+
+
+def read_public_keys(path: str) -> list[dict[str, Any]]:
+    """The JWKs of a file of PEM public keys or a JWK Set (a private key is refused)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read(MAX_KEYS_TEXT_LENGTH + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc}
+        ) from None
+    keys: list[dict[str, Any]] = parse_public_keys(text).get("keys", [])
+    return keys
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -126,15 +162,24 @@ def write_credentials(
     extra: Mapping[str, str | None] | None = None,
 ) -> None:
     """Print the credentials once, as JSON or as text with a warning to store them now; the
-    ``extra`` fields follow them (in the text, those that are not None)."""
-    fields = {"client_id": application.client_id, "client_secret": secret, **(extra or {})}
+    ``extra`` fields follow them (in the text, those that are not None). Without a secret
+    (``""``), the client id and the ``kid`` of its keys."""
+    kids = [key["kid"] for key in application.public_jwks]
+    fields: dict[str, Any] = {"client_id": application.client_id, "client_secret": secret or None}
     if as_json:
-        command.stdout.write(json.dumps(fields))
+        if kids:
+            fields["kids"] = kids
+        command.stdout.write(json.dumps({**fields, **(extra or {})}))
         return
-    width = max(len(name) for name, value in fields.items() if value is not None) + 1
-    for name, value in fields.items():
+    lines: list[tuple[str, str | None]] = [("client_id", application.client_id)]
+    lines += [("public key", kid) for kid in kids]
+    lines += [("client_secret", secret or None), *(extra or {}).items()]
+    width = max(len(name) for name, value in lines if value is not None) + 1
+    for name, value in lines:
         if value is not None:
             command.stdout.write(f"{name + ':':<{width}} {value}")
+    if not secret:
+        return
     command.stderr.write(
         command.style.WARNING(_("Store the secret now: it is hashed and cannot be shown again."))
     )
