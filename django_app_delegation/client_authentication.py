@@ -182,12 +182,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         anything else, whether it exists or not.
         """
         lockout = self.check_lockout(request, credentials.client_id)
-        application = None
-        if client_secrets.is_plausible_client_id(credentials.client_id):
-            application = Application.objects.filter(client_id=credentials.client_id).first()
-            # Case-insensitive collations (MariaDB's default) must not widen the match.
-            if application is not None and application.client_id != credentials.client_id:
-                application = None
+        application = self.find_client(credentials.client_id)
         if application is None:
             client_secrets.verify_secret(credentials.client_secret, None)
             verified = False
@@ -204,6 +199,17 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
                 via_basic=credentials.via_basic, description=_("Application is inactive")
             )
         return application
+
+    def find_client(self, client_id: str) -> Application | None:
+        """The application registered as ``client_id`` (exactly), or None.
+
+        Its allowed domains come with it, in the same query (see
+        :meth:`~django_app_delegation.models.ApplicationQuerySet.get_with_domains`): nothing is
+        cached between requests, so a deactivation or a withdrawn scope applies at the next one.
+        """
+        if not client_secrets.is_plausible_client_id(client_id):
+            return None
+        return Application.objects.get_with_domains(client_id)
 
     def check_lockout(self, request: Request, client_id: str) -> ClientLockout | None:
         """429 when ``client_id`` is locked out from this address; return its counter."""
