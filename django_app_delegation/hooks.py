@@ -69,7 +69,7 @@ _M = TypeVar("_M", bound=Model)
 _LOWER_EMAIL = "_delegation_lower_email"
 
 
-def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
+def users_by_email(email: str, using: str | None = None) -> QuerySet[AbstractBaseUser]:
     """Users whose e-mail is ``email`` (normalised) in any case, Unicode or ASCII domain.
 
     The lookup is ``LOWER(email) = LOWER(%s)``, which an index on ``Lower(<email field>)`` serves
@@ -79,12 +79,15 @@ def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
     condition = Q()
     for form in email_lookup_forms(email):
         condition |= Q(**{_LOWER_EMAIL: Lower(Value(form, output_field=CharField()))})
-    users = (
+    return (
         user_model._default_manager.db_manager(using)
         .alias(**{_LOWER_EMAIL: Lower(user_model.get_email_field_name())})
         .filter(condition)
     )
-    return list(users[:2])
+
+
+def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
+    return list(users_by_email(email, using)[:2])
 
 
 #: How long a provisioning request waits for another one creating the same user (MySQL/MariaDB).
