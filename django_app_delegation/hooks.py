@@ -305,7 +305,7 @@ def get_queryset(*, request: Request, queryset: QuerySet[_M], **kwargs: Any) -> 
     user = request.user
     if not user.is_authenticated:
         return queryset.none()
-    records = ResourceProvenance.objects.for_model(queryset.model).correlated()
+    records = ResourceProvenance.objects.for_model(queryset.model).correlated(queryset.model)
     return queryset.filter(Exists(records.filter(user=user)))
 
 

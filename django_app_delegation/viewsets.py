@@ -242,7 +242,7 @@ class ResourceViewSet(
         caller = get_caller(self.request)
         if caller is None:
             return ResourceProvenance.objects.none()
-        records = ResourceProvenance.objects.for_model(model).correlated()
+        records = ResourceProvenance.objects.for_model(model).correlated(model)
         return records.filter(**caller.provenance_lookup())
 
     def perform_create(self, serializer: BaseSerializer[models.Model]) -> None:
