@@ -3,8 +3,9 @@ endpoint's decisions made on the domain of the user found.
 
 Databases compare e-mails their own way: MariaDB's default collation (``utf8mb4_general_ci``)
 ignores accents and folds a dotless i into ``i``; PostgreSQL's ``UPPER()`` turned a dotless i into
-``I`` while the default hook used ``iexact``, which ``LOWER()`` (its lookup now) does not. The token endpoint must
-never act for a user of another domain than the one asked for, whatever the database folded.
+``I`` while the default hook used ``iexact``, which ``LOWER()`` (its lookup now) does not. The
+token endpoint must never act for a user of another domain than the one asked for, whatever the
+database folded.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def database_folds(requested):
 
 # (allowed domain, existing victim, e-mail requested, databases known to fold the two together)
 LOOKALIKES = [
-    # PostgreSQL folded these too under ``UPPER()``; ``LOWER()`` keeps ı and i apart, which is
+    # PostgreSQL folded these too under ``UPPER()``; ``LOWER()`` keeps the dotless i apart from i, which is
     # safer: two domains, two mailboxes (and the domain check refused the fold anyway).
     pytest.param("evıl.com", "victim@evil.com", "victim@evıl.com", {"mysql"}, id="dotless-i"),
     pytest.param("société.fr", "boss@societe.fr", "boss@société.fr", {"mysql"}, id="accent"),
