@@ -32,8 +32,8 @@ def database_folds(requested):
 
 # (allowed domain, existing victim, e-mail requested, databases known to fold the two together)
 LOOKALIKES = [
-    # PostgreSQL folded these too under ``UPPER()``; ``LOWER()`` keeps the dotless i apart from i, which is
-    # safer: two domains, two mailboxes (and the domain check refused the fold anyway).
+    # PostgreSQL folded these too under ``UPPER()``; ``LOWER()`` keeps the dotless i apart from
+    # i, which is safer: two domains, two mailboxes (the domain check refused the fold anyway).
     pytest.param("evıl.com", "victim@evil.com", "victim@evıl.com", {"mysql"}, id="dotless-i"),
     pytest.param("société.fr", "boss@societe.fr", "boss@société.fr", {"mysql"}, id="accent"),
     pytest.param("evİl.com", "victim@evil.com", "VICTIM@EVİL.COM", set(), id="dotted-capital-i"),
