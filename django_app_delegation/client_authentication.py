@@ -29,6 +29,7 @@ from . import audit
 from . import secrets as client_secrets
 from .conf import delegation_settings
 from .exceptions import (
+    DatabaseUnavailable,
     InvalidClient,
     InvalidParameter,
     InvalidRequest,
@@ -39,6 +40,7 @@ from .exceptions import (
 )
 from .lockout import ClientLockout
 from .models import Application
+from .outage import DATABASE_OUTAGE_ERRORS, database_unavailable
 from .parsers import JSONParser, refused_body_parse_error
 from .throttling import CacheFailureSafeThrottlingMixin, TokenIPRateThrottle
 from .token_errors import api_error_body, token_error
@@ -247,8 +249,8 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         # Bodies Django refuses to read (too large, too many fields) are invalid requests too.
-        exc = refused_body_parse_error(exc, self.request) or exc
-        if isinstance(exc, ThrottlingUnavailable):
+        exc = refused_body_parse_error(exc, self.request) or database_unavailable(exc) or exc
+        if isinstance(exc, ThrottlingUnavailable | DatabaseUnavailable):
             exc = TokenRequestError(
                 str(exc.detail),
                 error=str(exc.default_code),
@@ -282,8 +284,12 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
+        try:
+            audit.flush(request)
+        except DATABASE_OUTAGE_ERRORS as exc:
+            # No token leaves without its event in the trail: the request fails as a whole.
+            response = self.handle_exception(exc)
         response = super().finalize_response(request, response, *args, **kwargs)
         for header, value in NO_STORE_HEADERS.items():
             response[header] = value
-        audit.flush(request)
         return response
