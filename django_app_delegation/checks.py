@@ -810,7 +810,7 @@ def has_lower_index(model: type[Any], field: str) -> bool:
             leading = leading.expression
         if isinstance(leading, Lower):
             source = leading.get_source_expressions()[0]
-            if isinstance(source, F) and source.name == field:
+            if isinstance(source, F) and getattr(source, "name", None) == field:
                 return True
     return False
 

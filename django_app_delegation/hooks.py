@@ -79,11 +79,12 @@ def users_by_email(email: str, using: str | None = None) -> QuerySet[AbstractBas
     condition = Q()
     for form in email_lookup_forms(email):
         condition |= Q(**{_LOWER_EMAIL: Lower(Value(form, output_field=CharField()))})
-    return (
+    users: QuerySet[AbstractBaseUser] = (
         user_model._default_manager.db_manager(using)
         .alias(**{_LOWER_EMAIL: Lower(user_model.get_email_field_name())})
         .filter(condition)
     )
+    return users
 
 
 def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:

@@ -124,8 +124,11 @@ class ApplicationQuerySet(models.QuerySet["Application"]):
         domains.sort(key=lambda entry: entry.domain)  # ApplicationDomain's ordering
         prefetched = application.allowed_domains.all()
         prefetched._result_cache = domains
-        prefetched._prefetch_done = True
-        application._prefetched_objects_cache = {"allowed_domains": prefetched}
+        # What prefetch_related() leaves: Django's private names, missing from django-stubs.
+        prefetched._prefetch_done = True  # type: ignore[attr-defined]
+        application._prefetched_objects_cache = {  # type: ignore[attr-defined]
+            "allowed_domains": prefetched
+        }
         return application
 
     def with_usage(self, now: datetime | None = None) -> ApplicationQuerySet:
@@ -495,7 +498,8 @@ class ResourceProvenanceManager(_ResourceProvenanceManagerBase["ResourceProvenan
         """
         if application_id is None and not audience:
             raise ValueError("A provenance record names an application or an audience.")
-        record = self.model(
+        # The plugin types ``user`` with the checked settings' user model, not AUTH_USER_MODEL's.
+        record = self.model(  # type: ignore[misc]
             content_type=ContentType.objects.get_for_model(type(instance)),
             object_id=pk_as_text(instance),
             application_id=application_id,
