@@ -139,3 +139,23 @@ def test_other_errors_are_no_outage(error):
 def test_a_programming_error_is_not_hidden_as_an_outage(application, user, monkeypatch):
     with database_down(monkeypatch, ProgrammingError), pytest.raises(ProgrammingError):
         request_token(application)
+
+
+def test_a_read_the_trail_must_record_is_not_answered_unrecorded(
+    partner, user, delegation, monkeypatch
+):
+    from django_app_delegation.models import DelegationEvent
+
+    delegation(AUDIT_READS=True)
+    client = APIClient()
+    client.credentials(**bearer(token_for(partner)))
+
+    def fail(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(DelegationEvent.objects, "bulk_create", fail)
+    response = client.get(NOTES)
+
+    assert response.status_code == 503, response.content
+    assert "results" not in response.json()
+    assert response["Retry-After"] == "5"
