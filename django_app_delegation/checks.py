@@ -964,6 +964,81 @@ def check_application_credentials(
     return messages
 
 
+#: The user lookups that compare ``LOWER(<email field>)`` (the package's own hooks).
+LOWER_EMAIL_LOOKUP_HOOKS = frozenset(
+    {
+        "django_app_delegation.hooks.get_delegated_user",
+        "django_app_delegation.contrib.lasuite.provisioning.get_delegated_user",
+    }
+)
+
+
+@register(Tags.models)
+def check_user_email_index(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W040: on PostgreSQL, the default user lookup has no index on ``Lower(<email field>)``."""
+    from django.contrib.auth import get_user_model
+    from django.db import connections, router
+
+    hook = _setting("GET_DELEGATED_USER")
+    if not isinstance(hook, str):
+        hook = f"{getattr(hook, '__module__', '')}.{getattr(hook, '__qualname__', '')}"
+    if hook not in LOWER_EMAIL_LOOKUP_HOOKS:
+        return []  # A project's own hook: its own query, its own index.
+    try:
+        user_model = get_user_model()
+    except ImproperlyConfigured:  # Django's own checks report it.
+        return []
+    if connections[router.db_for_read(user_model)].vendor != "postgresql":
+        return []  # SQLite and MariaDB compare case-insensitively without it (see the docs).
+    field = user_model.get_email_field_name()
+    if has_lower_index(user_model, field):
+        return []
+    return [
+        Warning(
+            _(
+                'The user model %(model)s has no index on Lower("%(field)s"): the default '
+                "GET_DELEGATED_USER hook reads the whole user table on every token request."
+            )
+            % {"model": user_model._meta.label, "field": field},
+            hint=_(
+                'Add models.Index(Lower("%(field)s"), name="...") to its Meta.indexes (or a '
+                'UniqueConstraint on Lower("%(field)s") without a condition) and migrate; '
+                "silence %(id)s if the database has such an index that the model does not "
+                "declare."
+            )
+            % {"field": field, "id": f"{ID}.W040"},
+            obj=user_model,
+            id=f"{ID}.W040",
+        )
+    ]
+
+
+def has_lower_index(model: type[Any], field: str) -> bool:
+    """Whether an index or unique constraint of ``model`` without a condition leads with
+    ``Lower(field)``: what serves ``WHERE LOWER(field) = LOWER(%s)`` on PostgreSQL."""
+    from django.db.models import F, OrderBy, UniqueConstraint
+    from django.db.models.functions import Lower
+
+    candidates = [
+        *model._meta.indexes,
+        *(c for c in model._meta.constraints if isinstance(c, UniqueConstraint)),
+    ]
+    for candidate in candidates:
+        expressions = getattr(candidate, "expressions", ())
+        if getattr(candidate, "condition", None) is not None or not expressions:
+            continue
+        leading = expressions[0]
+        if isinstance(leading, OrderBy):  # Lower("email").desc()
+            leading = leading.expression
+        if isinstance(leading, Lower):
+            source = leading.get_source_expressions()[0]
+            if isinstance(source, F) and getattr(source, "name", None) == field:
+                return True
+    return False
+
+
 @register(Tags.security, Tags.urls)
 def check_scope_views_authentication(
     app_configs: Sequence[Any] | None = None, **kwargs: Any

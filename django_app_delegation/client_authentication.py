@@ -32,6 +32,7 @@ from . import assertions, audit
 from . import secrets as client_secrets
 from .conf import delegation_settings
 from .exceptions import (
+    DatabaseUnavailable,
     InvalidAssertion,
     InvalidClient,
     InvalidParameter,
@@ -44,6 +45,7 @@ from .exceptions import (
 from .lockout import ClientLockout
 from .models import Application
 from .oauth import CLIENT_ASSERTION_TYPE
+from .outage import DATABASE_OUTAGE_ERRORS, database_unavailable
 from .parsers import JSONParser, refused_body_parse_error
 from .throttling import CacheFailureSafeThrottlingMixin, TokenIPRateThrottle
 from .token_errors import api_error_body, token_error
@@ -81,14 +83,15 @@ class ClientCredentials:
 
 
 def find_application(client_id: str) -> Application | None:
-    """The application whose client id is exactly ``client_id``, if any."""
+    """The application whose client id is exactly ``client_id``, if any, with its allowed domains.
+
+    One query (see :meth:`~django_app_delegation.models.ApplicationQuerySet.get_with_domains`):
+    nothing is cached between requests, so a deactivation or a withdrawn scope applies at the next
+    one.
+    """
     if not client_secrets.is_plausible_client_id(client_id):
         return None
-    application = Application.objects.filter(client_id=client_id).first()
-    # Case-insensitive collations (MariaDB's default) must not widen the match.
-    if application is not None and application.client_id != client_id:
-        return None
-    return application
+    return Application.objects.get_with_domains(client_id)
 
 
 class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
@@ -255,12 +258,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         if credentials.assertion is not None:
             return self.authenticate_client_assertion(request, credentials)
         lockout = self.check_lockout(request, credentials.client_id)
-        application = None
-        if client_secrets.is_plausible_client_id(credentials.client_id):
-            application = Application.objects.filter(client_id=credentials.client_id).first()
-            # Case-insensitive collations (MariaDB's default) must not widen the match.
-            if application is not None and application.client_id != credentials.client_id:
-                application = None
+        application = self.find_client(credentials.client_id)
         if application is None:
             # What checking an application's secret and its previous one costs.
             client_secrets.verify_current_and_previous(credentials.client_secret, None, None)
@@ -289,7 +287,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         """
         assert credentials.assertion is not None
         try:
-            application = find_application(credentials.client_id)
+            application = self.find_client(credentials.client_id)
             if application is None:
                 raise InvalidAssertion(
                     _("The assertion's issuer (iss) is not a known application.")
@@ -321,6 +319,10 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
         if delegation_settings.ISSUER:
             audiences.append(delegation_settings.ISSUER)
         return list(dict.fromkeys(audiences))
+
+    def find_client(self, client_id: str) -> Application | None:
+        """The application named ``client_id`` (exactly), or None (:func:`find_application`)."""
+        return find_application(client_id)
 
     def check_lockout(self, request: Request, client_id: str) -> ClientLockout | None:
         """429 when ``client_id`` is locked out from this address; return its counter."""
@@ -358,8 +360,8 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         # Bodies Django refuses to read (too large, too many fields) are invalid requests too.
-        exc = refused_body_parse_error(exc, self.request) or exc
-        if isinstance(exc, ThrottlingUnavailable):
+        exc = refused_body_parse_error(exc, self.request) or database_unavailable(exc) or exc
+        if isinstance(exc, ThrottlingUnavailable | DatabaseUnavailable):
             exc = TokenRequestError(
                 str(exc.detail),
                 error=str(exc.default_code),
@@ -393,8 +395,12 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
+        try:
+            audit.flush(request)
+        except DATABASE_OUTAGE_ERRORS as exc:
+            # No token leaves without its event in the trail: the request fails as a whole.
+            response = self.handle_exception(exc)
         response = super().finalize_response(request, response, *args, **kwargs)
         for header, value in NO_STORE_HEADERS.items():
             response[header] = value
-        audit.flush(request)
         return response

@@ -1,6 +1,6 @@
 """Every error the app raises: the token endpoint's RFC 6749 errors, the resource API's RFC 6750
-challenges (401 ``invalid_token``, 403 ``insufficient_scope``), 503 when throttling is unavailable,
-and the token decoding errors.
+challenges (401 ``invalid_token``, 403 ``insufficient_scope``), 503 when throttling or the database
+is unavailable, and the token decoding errors.
 
 Hooks raise the :class:`TokenRequestError` family to refuse a delegation with a precise answer; the
 token view renders them as ``{"error": <code>, "error_description": <message>}`` with the given
@@ -187,6 +187,22 @@ class ThrottlingUnavailable(exceptions.APIException):
 
     status_code = 503
     default_detail = _("Request limits cannot be checked right now; try again later.")
+    default_code = "temporarily_unavailable"
+    #: Seconds the client is asked to wait.
+    retry_after = 5
+
+    def __init__(self) -> None:
+        super().__init__()
+        # DRF's exception handler turns ``wait`` into ``Retry-After``.
+        self.wait = self.retry_after
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    """503: the database cannot be reached (``OperationalError`` or ``InterfaceError``)."""
+
+    status_code = 503
+    default_detail = _("The service is temporarily unavailable; try again later.")
     default_code = "temporarily_unavailable"
     #: Seconds the client is asked to wait.
     retry_after = 5

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import binascii
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import jwt
 from django.utils import timezone
+from jwt.utils import base64url_decode
 
 from .conf import delegation_settings
 from .exceptions import ForeignToken as ForeignToken  # also imported from here
@@ -145,41 +148,57 @@ FOREIGN_TOKEN_ERRORS = (
 )
 
 
+#: Claim failures PyJWT raises only once the signature is verified: the token is ours.
+_CLAIM_ERRORS = (
+    jwt.ExpiredSignatureError,
+    jwt.ImmatureSignatureError,
+    jwt.InvalidIssuerError,
+    jwt.InvalidAudienceError,
+    jwt.InvalidIssuedAtError,
+    jwt.MissingRequiredClaimError,
+)
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    """The JOSE header of ``token``, unverified: only to choose the key by its ``kid``."""
+    try:
+        header = json.loads(base64url_decode(token.partition(".")[0]))
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ForeignToken("Invalid header.") from exc
+    if not isinstance(header, dict):
+        raise ForeignToken("Invalid header.")
+    return header
+
+
+def _check_token_type(header: dict[str, Any]) -> None:
+    if delegation_settings.VERIFY_TOKEN_TYPE:
+        typ = str(header.get("typ", "")).lower()
+        if typ not in (TOKEN_TYPE_HEADER, "application/" + TOKEN_TYPE_HEADER):
+            raise WrongTokenType("Invalid token type.")
+
+
 def decode_token(token: str) -> dict[str, Any]:
     """Verify ``token`` and return its claims.
 
     Raises one of :data:`FOREIGN_TOKEN_ERRORS` when the token is not ours, and other
     ``InvalidTokenError`` subclasses for our tokens that fail validation (expired, wrong issuer or
     audience, missing or malformed claims, wrong ``typ``).
+
+    A valid token costs one PyJWT decode (signature and claims together); a failure PyJWT does
+    not say happened after the signature check is classified by verifying the signature alone,
+    so only refused tokens pay twice.
     """
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise ForeignToken(str(exc)) from exc
     # The key is chosen among the configured ones by ``kid``, never taken from the header; each
     # key verifies its own algorithm only (RFC 8725 §3.1).
-    signing = verifying_key_for(header.get("kid"))
+    signing = verifying_key_for(_unverified_header(token).get("kid"))
     if signing is None:
         raise ForeignToken("No configured key has this token's kid.")
     key = signing.verifying_material()
     algorithms = [signing.algorithm]
-    try:
-        signed = jwt.api_jws.decode_complete(token, key, algorithms=algorithms)
-    except FOREIGN_TOKEN_ERRORS:
-        raise
-    except jwt.PyJWTError as exc:
-        # Header checks (``kid``, ``crit``, ``b64``) run before the signature: we issue no such
-        # header, so the token is someone else's whatever key signed it.
-        raise ForeignToken(str(exc)) from exc
-    # The signature is ours from here on: every failure is a 401, never a deferral.
-    if delegation_settings.VERIFY_TOKEN_TYPE:
-        typ = str(signed["header"].get("typ", "")).lower()
-        if typ not in (TOKEN_TYPE_HEADER, "application/" + TOKEN_TYPE_HEADER):
-            raise WrongTokenType("Invalid token type.")
     leeway = delegation_settings.LEEWAY
     try:
         # PyJWT refuses a payload that is not a JSON object.
-        claims: dict[str, Any] = jwt.api_jwt.decode_complete(
+        decoded = jwt.api_jwt.decode_complete(
             token,
             key,
             algorithms=algorithms,
@@ -187,8 +206,7 @@ def decode_token(token: str) -> dict[str, Any]:
             audience=delegation_settings.AUDIENCE or None,
             leeway=leeway.total_seconds() if isinstance(leeway, timedelta) else leeway,
             options={
-                # Verified above; only the claims are checked here.
-                "verify_signature": False,
+                "verify_signature": True,
                 "verify_exp": True,
                 "verify_nbf": True,
                 "verify_iat": True,
@@ -196,7 +214,33 @@ def decode_token(token: str) -> dict[str, Any]:
                 "verify_aud": True,
                 "require": required_claims(),
             },
-        )["payload"]
-    except jwt.DecodeError as exc:
-        raise MalformedClaims(str(exc)) from exc
+        )
+    except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError, jwt.InvalidKeyError):
+        raise
+    except _CLAIM_ERRORS:
+        # The signature is ours: the type is checked first, as for a token with valid claims.
+        _check_token_type(_unverified_header(token))
+        raise
+    except jwt.PyJWTError as exc:
+        _classify_failure(token, key, algorithms, exc)
+        raise  # pragma: no cover - _classify_failure always raises
+    # The signature is ours from here on: every failure is a 401, never a deferral.
+    _check_token_type(decoded["header"])
+    claims: dict[str, Any] = decoded["payload"]
     return claims
+
+
+def _classify_failure(token: str, key: Any, algorithms: list[str], exc: jwt.PyJWTError) -> NoReturn:
+    """Raise what a failed decode means: before the signature, the token is someone else's."""
+    try:
+        signed = jwt.api_jws.decode_complete(token, key, algorithms=algorithms)
+    except FOREIGN_TOKEN_ERRORS:
+        raise
+    except jwt.PyJWTError as header_error:
+        # Header checks (``kid``, ``crit``, ``b64``) run before the signature: we issue no such
+        # header, so the token is someone else's whatever key signed it.
+        raise ForeignToken(str(header_error)) from header_error
+    _check_token_type(signed["header"])
+    if isinstance(exc, jwt.DecodeError):
+        raise MalformedClaims(str(exc)) from exc
+    raise exc

@@ -22,7 +22,6 @@ from .client_authentication import (
     NO_STORE_HEADERS,
     ClientAuthenticatedView,
     ClientCredentials,
-    find_application,
 )
 from .conf import delegation_settings
 from .domains import email_domain, normalize_email
@@ -244,7 +243,7 @@ class DelegationTokenView(ClientAuthenticatedView):
                 )
             if client_id is not None and issuer != client_id:
                 raise InvalidAssertion(_("The assertion's issuer (iss) is not client_id."))
-            application = client or find_application(issuer)
+            application = client or self.find_client(issuer)
             if application is None:
                 raise InvalidAssertion(
                     _("The assertion's issuer (iss) is not a known application.")

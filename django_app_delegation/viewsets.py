@@ -28,6 +28,7 @@ from .extra_actions import ExtraActionsMixin
 from .filters import ResourceFiltersMixin, resource_filter_backends
 from .locking import RowLockingMixin
 from .models import EventAction, ResourceProvenance
+from .outage import DATABASE_OUTAGE_ERRORS, database_unavailable
 from .parsers import JSONParser, refused_body_parse_error
 from .permissions import HasActionScope
 from .resources import Resource
@@ -194,8 +195,11 @@ class ResourceViewSet(
         super().initial(request, *args, **kwargs)
 
     def handle_exception(self, exc: Exception) -> Response:
-        # Bodies Django refuses to read (too large, too many fields) answer a parse error (400).
-        return super().handle_exception(refused_body_parse_error(exc, self.request) or exc)
+        # Bodies Django refuses to read (too large, too many fields) answer a parse error (400);
+        # a database outage, 503 (see ``outage.py``).
+        return super().handle_exception(
+            refused_body_parse_error(exc, self.request) or database_unavailable(exc) or exc
+        )
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
@@ -206,7 +210,13 @@ class ResourceViewSet(
         if reads and action in READ_ACTIONS and response.status_code == 200:
             object_id = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
             self.record_event(action, object_id=object_id)
-        audit.flush(request)
+        try:
+            audit.flush(request)
+        except DATABASE_OUTAGE_ERRORS as exc:
+            # A read the trail must record is not answered unrecorded.
+            response = super().finalize_response(
+                request, self.handle_exception(exc), *args, **kwargs
+            )
         return response
 
     def record_event(
@@ -242,7 +252,7 @@ class ResourceViewSet(
         caller = get_caller(self.request)
         if caller is None:
             return ResourceProvenance.objects.none()
-        records = ResourceProvenance.objects.for_model(model).correlated()
+        records = ResourceProvenance.objects.for_model(model).correlated(model)
         return records.filter(**caller.provenance_lookup())
 
     def perform_create(self, serializer: BaseSerializer[models.Model]) -> None:

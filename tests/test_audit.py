@@ -198,8 +198,8 @@ def test_the_token_endpoint_costs_one_insert_more_with_the_trail(application, us
             assert ask(application).status_code == 200
         counts[destinations] = [q["sql"].split()[0] for q in captured.captured_queries]
 
-    assert counts[()] == ["SELECT", "SELECT", "SELECT"]
-    assert counts[("database",)] == ["SELECT", "SELECT", "SELECT", "INSERT"]
+    assert counts[()] == ["SELECT", "SELECT"]
+    assert counts[("database",)] == ["SELECT", "SELECT", "INSERT"]
 
 
 def test_no_event_holds_a_secret_or_a_token(application, user, delegation):

@@ -350,6 +350,21 @@ def test_authenticated_request_costs_exactly_one_query(access_token, django_asse
     assert response.status_code == 200, response.content
 
 
+def test_authenticated_request_decodes_its_token_once(
+    access_token, django_assert_num_queries, monkeypatch
+):
+    parsed = []
+    real_load = jwt.api_jws.PyJWS._load
+    monkeypatch.setattr(
+        jwt.api_jws.PyJWS, "_load", lambda *a, **k: parsed.append(1) or real_load(*a, **k)
+    )
+    with django_assert_num_queries(1):
+        response = whoami(access_token)
+
+    assert response.status_code == 200, response.content
+    assert len(parsed) == 1
+
+
 def test_viewset_request_costs_exactly_one_query(
     api_client, access_token, django_assert_num_queries
 ):

@@ -202,21 +202,21 @@ def test_token_view_records_last_use(body, application, user):
     assert application.last_used_at >= before
 
 
-def test_token_view_issues_its_first_token_in_five_queries(body, user, django_assert_num_queries):
-    with django_assert_num_queries(5) as captured:
-        # 1. SELECT the application by client_id (the secret is verified in Python).
-        # 2. SELECT its allowed domains (the default CAN_DELEGATE hook).
-        # 3. SELECT users whose e-mail matches case-insensitively, LIMIT 2 (GET_DELEGATED_USER).
-        # 4. UPDATE the application's last_used_at (never recorded before).
-        # 5. INSERT the audit event.
+def test_token_view_issues_its_first_token_in_four_queries(body, user, django_assert_num_queries):
+    with django_assert_num_queries(4) as captured:
+        # 1. SELECT the application by client_id LEFT JOIN its allowed domains (the secret is
+        #    verified in Python; the default CAN_DELEGATE hook reads the domains loaded).
+        # 2. SELECT users whose lower-cased e-mail matches, LIMIT 2 (GET_DELEGATED_USER).
+        # 3. UPDATE the application's last_used_at (never recorded before).
+        # 4. INSERT the audit event.
         response = post_token(body)
     assert response.status_code == 200, response.content
     sql = [query["sql"] for query in captured.captured_queries]
     assert sql[0].startswith("SELECT") and "client_id" in sql[0]
-    assert sql[1].startswith("SELECT") and "applicationdomain" in sql[1]
-    assert sql[2].startswith("SELECT") and "testapp_user" in sql[2]
-    assert sql[3].startswith("UPDATE") and "last_used_at" in sql[3]
-    assert sql[4].startswith("INSERT") and "delegationevent" in sql[4]
+    assert "LEFT OUTER JOIN" in sql[0] and "applicationdomain" in sql[0]
+    assert sql[1].startswith("SELECT") and "testapp_user" in sql[1] and "LOWER(" in sql[1]
+    assert sql[2].startswith("UPDATE") and "last_used_at" in sql[2]
+    assert sql[3].startswith("INSERT") and "delegationevent" in sql[3]
 
 
 def test_consecutive_tokens_write_last_used_at_once_per_interval(
@@ -227,7 +227,7 @@ def test_consecutive_tokens_write_last_used_at_once_per_interval(
     first_use = Application.objects.get(pk=application.pk).last_used_at
 
     for _ in range(3):
-        with django_assert_num_queries(4) as captured:  # Three SELECTs and the audit INSERT.
+        with django_assert_num_queries(3) as captured:  # Two SELECTs and the audit INSERT.
             assert_token(post_token(body))
         assert not [q for q in captured.captured_queries if q["sql"].startswith("UPDATE")]
     assert Application.objects.get(pk=application.pk).last_used_at == first_use
@@ -236,7 +236,7 @@ def test_consecutive_tokens_write_last_used_at_once_per_interval(
     Application.objects.filter(pk=application.pk).update(
         last_used_at=first_use - timedelta(minutes=5)
     )
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         assert_token(post_token(body))
     assert Application.objects.get(pk=application.pk).last_used_at > first_use
 
@@ -250,13 +250,78 @@ def test_last_used_interval_follows_its_setting(body, application, user, delegat
     assert used_at[1] > used_at[0]
 
 
-def test_without_the_audit_trail_a_repeated_token_costs_three_queries(
+@pytest.mark.parametrize("destinations", [(), ("logging",), ("signal",)])
+def test_without_the_database_trail_a_repeated_token_costs_two_selects_and_no_write(
+    body, user, delegation, django_assert_num_queries, destinations
+):
+    delegation(AUDIT_DESTINATIONS=destinations)
+    assert_token(post_token(body))
+    with django_assert_num_queries(2) as captured:
+        assert_token(post_token(body))
+    assert all(query["sql"].startswith("SELECT") for query in captured.captured_queries)
+
+
+def test_with_the_database_trail_a_repeated_token_adds_one_insert(
     body, user, delegation, django_assert_num_queries
 ):
-    delegation(AUDIT_DESTINATIONS=())
+    delegation(AUDIT_DESTINATIONS=("database", "logging"))
     assert_token(post_token(body))
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(3) as captured:
         assert_token(post_token(body))
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert [statement.split()[0] for statement in sql] == ["SELECT", "SELECT", "INSERT"]
+
+
+def test_domains_loaded_with_the_application_decide_without_a_query(
+    body, application, user, django_assert_num_queries
+):
+    found = Application.objects.get_with_domains(application.client_id)
+    with django_assert_num_queries(0):
+        assert found.allowed_domain_names() == ["example.com"]
+        assert found.can_delegate_email("someone@example.com")
+        assert not found.can_delegate_email("someone@example.org")
+
+
+def test_domains_loaded_with_the_application_are_all_of_them_in_order(make_application):
+    application = make_application(domains=["b.example", "*.a.example", "c.example"])
+    make_application(name="Other", domains=["other.example"])
+    found = Application.objects.get_with_domains(application.client_id)
+    assert found == application
+    assert found.allowed_domain_names() == ["*.a.example", "b.example", "c.example"]
+    assert Application.objects.get_with_domains("no-such-client") is None
+
+
+def test_application_without_domains_loads_with_none(make_application):
+    application = make_application(domains=[])
+    found = Application.objects.get_with_domains(application.client_id)
+    assert found == application
+    assert found.allowed_domain_names() == []
+
+
+def test_domain_removed_applies_at_the_next_request(body, application, user):
+    assert_token(post_token(body))
+    application.allowed_domains.all().delete()
+    response = post_token(body)
+    assert response.status_code == 403, response.content
+    assert response.json()["error"] == "invalid_scope"
+
+
+def test_deactivation_applies_at_the_next_token_request(body, application, user):
+    assert_token(post_token(body))
+    Application.objects.filter(pk=application.pk).set_active(False)
+    response = post_token(body)
+    assert response.status_code == 401, response.content
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_scope_withdrawn_applies_at_the_next_token_request(body, application, user):
+    assert_token(
+        post_token({**body, "scope": body["scope"].split()[0] + " rooms:list"}), "rooms:list"
+    )
+    Application.objects.filter(pk=application.pk).update(scopes=[])
+    response = post_token({**body, "scope": body["scope"].split()[0] + " rooms:list"})
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] == "invalid_scope"
 
 
 # -- the endpoint itself ---------------------------------------------------------------------

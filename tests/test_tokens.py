@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from django_app_delegation.tokens import (
     FOREIGN_TOKEN_ERRORS,
+    MalformedClaims,
     WrongTokenType,
     decode_token,
     issue_token,
@@ -191,6 +192,66 @@ def test_decode_reports_claims_of_our_tokens_as_not_foreign(application, user):
     with pytest.raises(jwt.InvalidTokenError) as excinfo:
         decode_token(token)
     assert not isinstance(excinfo.value, FOREIGN_TOKEN_ERRORS)
+
+
+def test_decode_verifies_a_valid_token_in_one_pyjwt_pass(issue, monkeypatch):
+    """One parse and one signature check: the claims are not decoded a second time."""
+    token = issue().access_token
+    loads, verifications = [], []
+    real_load, real_verify = jwt.api_jws.PyJWS._load, jwt.api_jws.PyJWS._verify_signature
+    monkeypatch.setattr(
+        jwt.api_jws.PyJWS, "_load", lambda *a, **k: loads.append(1) or real_load(*a, **k)
+    )
+    monkeypatch.setattr(
+        jwt.api_jws.PyJWS,
+        "_verify_signature",
+        lambda *a, **k: verifications.append(1) or real_verify(*a, **k),
+    )
+
+    assert decode_token(token)["sub"]
+    assert (len(loads), len(verifications)) == (1, 1)
+
+
+def test_decode_reports_malformed_claims_of_our_tokens(application, user):
+    token = sign(delegated_claims(application, user, exp="tomorrow"))
+
+    with pytest.raises(MalformedClaims):
+        decode_token(token)
+
+
+def test_decode_reports_a_payload_that_is_no_object_as_malformed_claims():
+    token = sign_by_hand(["not", "an", "object"], {"alg": "HS256", "typ": "at+jwt"})
+
+    with pytest.raises(MalformedClaims):
+        decode_token(token)
+
+
+def test_decode_reports_a_forged_signature_as_foreign(issue):
+    header, payload, _signature = issue().access_token.split(".")
+
+    with pytest.raises(FOREIGN_TOKEN_ERRORS):
+        decode_token(f"{header}.{payload}.{'A' * 43}")
+
+
+@pytest.mark.parametrize("token", ["", "abc", "!!.e30.x", "e30.e30.x", "WzFd.e30.x"])
+def test_decode_reports_an_unparsable_token_as_foreign(token):
+    with pytest.raises(FOREIGN_TOKEN_ERRORS):
+        decode_token(token)
+
+
+def test_decode_checks_the_type_before_the_claims_of_our_tokens(application, user):
+    now = int(time.time())
+    token = sign(delegated_claims(application, user, iat=now - 3660, exp=now - 60), typ="JWT")
+
+    with pytest.raises(WrongTokenType):
+        decode_token(token)
+
+
+def test_decode_checks_the_type_of_our_tokens_with_malformed_claims(application, user):
+    token = sign(delegated_claims(application, user, exp="tomorrow"), typ="JWT")
+
+    with pytest.raises(WrongTokenType):
+        decode_token(token)
 
 
 def test_decode_always_requires_exp(application, user, delegation):

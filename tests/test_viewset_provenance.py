@@ -9,6 +9,8 @@ import uuid
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast
 
 from django_app_delegation.models import ResourceProvenance, pk_as_text
 from tests.doubles import CreateHookFailed
@@ -160,10 +162,10 @@ def test_a_create_hook_crashing_after_saving_leaves_no_object_and_no_provenance(
 
 def test_an_object_whose_provenance_cannot_be_recorded_is_not_created(partner, user, monkeypatch):
     # Recording provenance fails after the create hook saved the widget: the widget goes too.
-    def fail(**kwargs):
+    def fail(*args, **kwargs):
         raise IntegrityError("provenance could not be recorded")
 
-    monkeypatch.setattr(ResourceProvenance.objects, "update_or_create", fail)
+    monkeypatch.setattr(ResourceProvenance.objects, "bulk_create", fail)
     client = client_for(partner)
 
     with pytest.raises(IntegrityError):
@@ -403,3 +405,32 @@ def test_a_deleted_objects_provenance_grants_nothing_to_a_later_object_with_its_
 
     assert names(client.get(WIDGETS)) == []
     assert client.get(widget_url(widget)).status_code == 404
+
+
+def test_create_writes_its_provenance_in_one_statement(partner, user, django_assert_num_queries):
+    client = client_for(partner)
+    client.post(NOTES, {"text": "warm-up"}, format="json")  # content types cached
+
+    with django_assert_num_queries(6) as captured:
+        # The token's user and application; SAVEPOINT; INSERT the note; INSERT its provenance
+        # (ON CONFLICT ... DO UPDATE, no SELECT first); INSERT the audit event. The
+        # transaction's own BEGIN/COMMIT are not queries Django records.
+        response = client.post(NOTES, {"text": "one"}, format="json")
+
+    assert response.status_code == 201, response.content
+    statements = [query["sql"].split()[0] for query in captured.captured_queries]
+    provenance = [q["sql"] for q in captured.captured_queries if "resourceprovenance" in q["sql"]]
+    assert len(provenance) == 1 and provenance[0].startswith("INSERT"), statements
+    assert ResourceProvenance.objects.filter(object_id=str(response.json()["id"])).exists()
+
+
+@pytest.mark.parametrize("model", [Note, Widget])
+def test_object_ids_computed_in_python_are_what_the_database_renders(model):
+    instance = model.objects.create(**({"text": "t"} if model is Note else {"name": "n"}))
+    rendered = (
+        model.objects.filter(pk=instance.pk)
+        .annotate(text_pk=Cast("pk", CharField()))
+        .values_list("text_pk", flat=True)
+        .get()
+    )
+    assert pk_as_text(instance) == rendered

@@ -163,3 +163,107 @@ def test_list_queryset_reads_provenance_through_an_index(
         assert node_type in {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}, scans
         assert index_names, scans
         assert set(index_names) <= indexes, scans
+
+
+# -- at 100,000 rows, a typical user's list never reads the host table whole (PostgreSQL) -------
+
+
+def fill_at_scale(model, *, rows, typical_user, others, application, other_applications):
+    """``rows`` objects of ``model`` with their provenance records, written by the database
+    (generate_series): 10 for ``typical_user`` through ``application``, the rest spread over
+    ``others`` and ``other_applications``."""
+    table = model._meta.db_table
+    provenance = ResourceProvenance._meta.db_table
+    content_type = ContentType.objects.get_for_model(model).pk
+    with connection.cursor() as cursor:
+        if model is Widget:
+            cursor.execute(
+                f"INSERT INTO {table} (id, name) SELECT gen_random_uuid(), 'widget ' || g "
+                "FROM generate_series(1, %s) g",
+                [rows],
+            )
+        else:
+            cursor.execute(
+                f"INSERT INTO {table} (text) SELECT 'note ' || g FROM generate_series(1, %s) g",
+                [rows],
+            )
+        cursor.execute(
+            f"INSERT INTO {provenance} "
+            "(application_id, audience, user_id, content_type_id, object_id, created_at) "
+            "SELECT CASE WHEN n <= 10 THEN %s::uuid ELSE (%s::uuid[])[1 + n %% %s] END, '', "
+            "CASE WHEN n <= 10 THEN %s ELSE (%s::bigint[])[1 + n %% %s] END, %s, id::text, now() "
+            f"FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM {table}) AS numbered",
+            [
+                str(application.pk),
+                [str(app.pk) for app in other_applications],
+                len(other_applications),
+                typical_user.pk,
+                [user.pk for user in others],
+                len(others),
+                content_type,
+            ],
+        )
+
+
+def host_scans(sql, table):
+    """The plan nodes of ``sql`` that read ``table``, by type."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+        (plan,) = cursor.fetchone()
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    return [
+        node["Node Type"]
+        for node in plan_nodes(plan[0]["Plan"])
+        if node.get("Relation Name") == table
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans of PostgreSQL")
+@pytest.mark.parametrize(
+    ("resource", "model", "visibility"),
+    [
+        ("notes", Note, "user"),
+        ("notes", Note, "application"),
+        # The default GET_QUERYSET on a UUID key (the widgets resource has its own hook).
+        ("notes", Widget, "application"),
+    ],
+    ids=["integer-key-user", "integer-key-application", "uuid-key-application"],
+)
+def test_list_at_100k_rows_reads_no_host_table_sequentially(
+    make_application, user, django_user_model, delegation, resource, model, visibility
+):
+    delegation(OBJECT_VISIBILITY=visibility)
+    application = make_application(name="Partner", scopes=[])
+    others = [
+        django_user_model.objects.create_user(username=f"user{i}", email=f"user{i}@example.com")
+        for i in range(50)
+    ]
+    other_applications = [make_application(name=f"Other {i}", scopes=[]) for i in range(8)]
+    fill_at_scale(
+        model,
+        rows=100_000,
+        typical_user=user,
+        others=others,
+        application=application,
+        other_applications=other_applications,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    request = SimpleNamespace(user=user, auth=SimpleNamespace(application_id=application.pk))
+    view = ResourceViewSet(resource_name=resource, action="list", request=request)
+    view.get_model = lambda: model
+    queryset = view.get_queryset()
+
+    # What the paginator sends: the COUNT, then the first page.
+    with CaptureQueriesContext(connection) as captured:
+        assert queryset.count() == 10
+        assert len(list(queryset.order_by("pk")[:20])) == 10
+    count_sql, page_sql = (query["sql"] for query in captured.captured_queries)
+
+    # No planner setting is forced: PostgreSQL reaches the host rows through their key.
+    table = model._meta.db_table
+    for sql in (count_sql, page_sql):
+        scans = host_scans(sql, table)
+        assert scans, sql
+        assert "Seq Scan" not in scans, (scans, sql)

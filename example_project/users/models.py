@@ -90,6 +90,11 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="unique_email_when_sub_is_null",
             )
         ]
+        indexes = [
+            # The delegation token endpoint looks users up by LOWER(email) (check W040); the
+            # constraint above covers provisional users only.
+            models.Index(Lower("email"), name="users_user_lower_email"),
+        ]
 
     def __str__(self) -> str:
         return self.email or self.admin_email or str(self.id)

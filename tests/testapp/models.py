@@ -44,6 +44,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="testapp_user_unique_lower_email_provisional",
             )
         ]
+        indexes = [
+            # What the default GET_DELEGATED_USER hook's lookup uses (check W040).
+            models.Index(Lower("email"), name="testapp_user_lower_email"),
+        ]
 
     def __str__(self):
         return self.email
