@@ -64,15 +64,18 @@ PerformDestroyHook: TypeAlias = Callable[..., object]
 _M = TypeVar("_M", bound=Model)
 
 
-def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
+def users_with_email(email: str, using: str | None = None) -> QuerySet[AbstractBaseUser]:
     """Users whose e-mail is ``email`` (normalised) in any case, Unicode or ASCII domain."""
     user_model = get_user_model()
     lookup = f"{user_model.get_email_field_name()}__iexact"
     condition = Q()
     for form in email_lookup_forms(email):
         condition |= Q(**{lookup: form})
-    users = user_model._default_manager.db_manager(using).filter(condition)
-    return list(users[:2])
+    return user_model._default_manager.db_manager(using).filter(condition)
+
+
+def _find_users(email: str, using: str | None = None) -> list[AbstractBaseUser]:
+    return list(users_with_email(email, using)[:2])
 
 
 #: How long a provisioning request waits for another one creating the same user (MySQL/MariaDB).

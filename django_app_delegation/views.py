@@ -60,6 +60,19 @@ MAX_SCOPE_LENGTH = 4096
 MAX_EMAIL_LENGTH = 254
 
 
+def validated_email(value: str, message: str) -> str:
+    """``value`` normalised (see ``normalize_email``); ``InvalidRequest(message)`` if invalid."""
+    try:
+        # One spelling per mailbox before any decision or lookup.
+        email = normalize_email(value)
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise ValidationError("too long")
+        validate_email(email)
+    except (ValidationError, ValueError):
+        raise InvalidRequest(message) from None
+    return email
+
+
 class DelegationTokenView(ClientAuthenticatedView):
     """Issue an access token acting as a user to an authenticated application.
 
@@ -135,14 +148,7 @@ class DelegationTokenView(ClientAuthenticatedView):
     def parse_scope(self, scope: str) -> tuple[str, tuple[str, ...]]:
         """Split ``scope`` into the user's e-mail and the scopes requested (maybe none)."""
         email, *requested = scope.split()
-        try:
-            # One spelling per mailbox before any decision or lookup (see ``normalize_email``).
-            email = normalize_email(email)
-            if len(email) > MAX_EMAIL_LENGTH:
-                raise ValidationError("too long")
-            validate_email(email)
-        except (ValidationError, ValueError):
-            raise InvalidRequest(_("Scope should be a valid email address.")) from None
+        email = validated_email(email, _("Scope should be a valid email address."))
         invalid = [item for item in requested if not is_valid_scope_token(item)]
         if invalid:
             raise InvalidScope(_("Malformed scope: %(scopes)s") % {"scopes": " ".join(invalid)})
