@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.utils import display_for_field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
@@ -23,8 +24,9 @@ from django.utils.translation import gettext_lazy as _
 
 from . import audit
 from .conf import delegation_settings
-from .domains import normalize_domain
+from .domains import normalize_domain, normalize_email
 from .models import Application, ApplicationDomain, ApplicationQuerySet, DelegationEvent
+from .revocation import revoke_delegations_for_email
 from .scopes import known_scopes
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ else:
     _ApplicationModelAdmin = _EventModelAdmin = admin.ModelAdmin
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
+REVOKE_USER_TEMPLATE = "admin/django_app_delegation/application/revoke_user.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 #: The field holding the stored hash: never shown, never filtered on.
@@ -87,7 +90,7 @@ class ApplicationAdminForm(_ApplicationForm):
 
     class Meta:
         model = Application
-        fields = ("name", "scopes", "is_active")
+        fields = ("name", "scopes", "is_active", "can_introspect_all_tokens")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,6 +105,24 @@ class ApplicationAdminForm(_ApplicationForm):
         assert isinstance(scopes_field, forms.MultipleChoiceField)
         scopes_field.choices = choices
         self.initial.setdefault("scopes", current)
+
+
+class RevokeUserForm(forms.Form):
+    """The user whose tokens the selected applications lose, named by e-mail."""
+
+    email = forms.EmailField(
+        label=_("User's e-mail"),
+        help_text=_(
+            "Every token the selected applications hold for this user stops working at its next "
+            "request; tokens issued afterwards work, and the applications stay active."
+        ),
+    )
+
+    def clean_email(self) -> str:
+        try:
+            return normalize_email(self.cleaned_data["email"])
+        except ValueError:
+            raise forms.ValidationError(_("Enter a valid email address.")) from None
 
 
 class ApplicationDomainForm(_DomainForm):
@@ -197,7 +218,12 @@ class ApplicationAdmin(_ApplicationModelAdmin):
     search_fields = ("name", "client_id", "allowed_domains__domain")
     readonly_fields = ("id", "client_id", "created_at", "updated_at", "last_used_at")
     exclude = (SECRET_FIELD,)
-    actions = ["regenerate_secret", "deactivate_applications", "reactivate_applications"]
+    actions = [
+        "regenerate_secret",
+        "deactivate_applications",
+        "reactivate_applications",
+        "revoke_user_tokens",
+    ]
 
     class Media:
         css = {"all": ["django_app_delegation/admin.css"]}
@@ -214,13 +240,14 @@ class ApplicationAdmin(_ApplicationModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: Application | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("name", "scopes", "is_active")
+            return ("name", "scopes", "is_active", "can_introspect_all_tokens")
         return (
             "name",
             "id",
             "client_id",
             "scopes",
             "is_active",
+            "can_introspect_all_tokens",
             "created_at",
             "updated_at",
             "last_used_at",
@@ -365,6 +392,55 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         if unchanged:
             message = f"{message} {rest % {'count': unchanged}}"
         self.message_user(request, message, messages.SUCCESS if count else messages.WARNING)
+
+    @admin.action(
+        description=_("Revoke a user's tokens with the selected applications"),
+        permissions=["change"],
+    )
+    def revoke_user_tokens(
+        self, request: HttpRequest, queryset: QuerySet[Application]
+    ) -> HttpResponse | None:
+        """Ask for the user's e-mail, then revoke every token of each selected application for
+        that user (``revocation.revoke_delegations_for_email``)."""
+        form = RevokeUserForm(request.POST if "revoke" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Revoke a user's tokens"),
+                "subtitle": None,
+                "opts": self.model._meta,
+                "form": form,
+                "applications": list(queryset),
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, REVOKE_USER_TEMPLATE, context)
+        email = form.cleaned_data["email"]
+        applications = list(queryset)
+        users = 0
+        with audit.acting_for(request):  # Each revocation is recorded with the staff user.
+            for application in applications:
+                users = revoke_delegations_for_email(application=application, email=email)
+        if not users:
+            self.message_user(
+                request,
+                gettext("No user has the e-mail %(email)s: nothing was revoked.")
+                % {"email": email},
+                messages.WARNING,
+            )
+            return None
+        for application in applications:
+            self.log_change(request, application, gettext("Revoked the tokens of a user."))
+        self.message_user(
+            request,
+            ngettext(
+                "The tokens of %(email)s were revoked for %(count)d application.",
+                "The tokens of %(email)s were revoked for %(count)d applications.",
+                len(applications),
+            )
+            % {"email": email, "count": len(applications)},
+            messages.SUCCESS,
+        )
+        return None
 
     def show_secrets_once(
         self,
