@@ -23,4 +23,5 @@ class AppDelegationConfig(AppConfig):
         except ImportError:  # pragma: no cover - drf-spectacular is optional
             return
         from . import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from . import schema_oauth  # noqa: F401
         from .contrib.lasuite import schema as lasuite_schema  # noqa: F401

@@ -155,9 +155,7 @@ def expired_revocations(now: datetime | None = None) -> ExpiredRevocations:
     leeway = delegation_settings.LEEWAY
     return ExpiredRevocations(
         tokens=RevokedToken.objects.filter(expires_at__lt=now - leeway),
-        delegations=RevokedDelegation.objects.filter(
-            revoked_at__lt=now - longest_token_lifetime()
-        ),
+        delegations=RevokedDelegation.objects.filter(revoked_at__lt=now - longest_token_lifetime()),
         now=now,
     )
 

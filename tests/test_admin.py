@@ -781,9 +781,7 @@ def test_revoke_user_tokens_action_revokes_the_pair_and_records_it(
     )
 
 
-def test_revoke_user_tokens_action_with_an_unknown_email_revokes_nothing(
-    admin_client, application
-):
+def test_revoke_user_tokens_action_with_an_unknown_email_revokes_nothing(admin_client, application):
     response = revoke_user_tokens(admin_client, [application], "nobody@example.com")
 
     assert shown_messages(response) == [

@@ -41,9 +41,7 @@ def drive(settings, delegation, live_server, make_application):
     settings.OIDC_RS_SIGNING_ALGO = "ES256"
     # The backend checks the answer's ``iss`` against it: our ISSUER.
     settings.OIDC_OP_URL = settings.APP_DELEGATION["ISSUER"]
-    settings.OIDC_OP_INTROSPECTION_ENDPOINT = live_server.url + reverse(
-        "app_delegation:introspect"
-    )
+    settings.OIDC_OP_INTROSPECTION_ENDPOINT = live_server.url + reverse("app_delegation:introspect")
     settings.OIDC_VERIFY_SSL = True
     settings.OIDC_TIMEOUT = 5
     settings.OIDC_PROXY = None
@@ -59,9 +57,7 @@ def authenticate(token):
     return request, result
 
 
-def test_lasuite_resource_server_accepts_our_token_through_introspection(
-    drive, application, user
-):
+def test_lasuite_resource_server_accepts_our_token_through_introspection(drive, application, user):
     token = token_for(application)
 
     request, (authenticated, info) = authenticate(token)
@@ -83,9 +79,7 @@ def test_lasuite_resource_server_refuses_a_revoked_token(drive, application, use
         authenticate(token)
 
 
-def test_lasuite_resource_server_refuses_a_token_without_its_scopes(
-    drive, make_application, user
-):
+def test_lasuite_resource_server_refuses_a_token_without_its_scopes(drive, make_application, user):
     narrow = make_application(name="Narrow", scopes=["rooms:retrieve"])
 
     # django-lasuite's way of refusing it (Django answers 400).

@@ -166,7 +166,11 @@ def test_revocation_is_recorded_and_signalled(access_token, application, receive
     revoke(application, access_token)
 
     event = DelegationEvent.objects.get(action="revoke")
-    assert (event.outcome, event.client_id, event.object_id) == ("success", application.client_id, jti)
+    assert (event.outcome, event.client_id, event.object_id) == (
+        "success",
+        application.client_id,
+        jti,
+    )
     assert [(call["application"], call["jti"]) for call in calls] == [(application, jti)]
 
 
@@ -219,9 +223,7 @@ def test_inactive_application_cannot_revoke(access_token, application):
     assert response.json()["error"] == "invalid_client"
 
 
-def test_errors_keep_the_rfc_format_when_the_token_endpoint_speaks_meets(
-    delegation, application
-):
+def test_errors_keep_the_rfc_format_when_the_token_endpoint_speaks_meets(delegation, application):
     delegation(TOKEN_ERROR_FORMAT="meet")
 
     response = revoke(application, None)
@@ -354,9 +356,7 @@ def test_fallback_refuses_a_revoked_pair(
     assert_revoked_token(response)
 
 
-def test_fallback_accepts_a_token_issued_after_the_pair_revocation(
-    without_join, application, user
-):
+def test_fallback_accepts_a_token_issued_after_the_pair_revocation(without_join, application, user):
     entry = revoke_pair_earlier(application, user)
 
     token = sign(delegated_claims(application, user, iat=entry.revoked_iat + 1))

@@ -23,7 +23,10 @@ class Command(DelegationCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--client-id", required=True, metavar="CLIENT_ID", help=_("The application's client_id.")
+            "--client-id",
+            required=True,
+            metavar="CLIENT_ID",
+            help=_("The application's client_id."),
         )
         parser.add_argument(
             "--email", required=True, metavar="ADDRESS", help=_("The user's e-mail address.")
