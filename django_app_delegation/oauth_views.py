@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from .authentication import DelegatedTokenAuthentication, DelegatedToken
+from .authentication import DelegatedToken, DelegatedTokenAuthentication
 from .client_authentication import ClientAuthenticatedView
 from .conf import delegation_settings
 from .exceptions import InvalidToken, MissingParameters, TokenRequestError, UnsupportedTokenType

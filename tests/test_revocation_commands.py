@@ -59,7 +59,7 @@ def test_revoke_delegation_prints_json(application, user):
 
 
 def test_revoke_delegation_of_an_unknown_user_is_an_error(application):
-    with pytest.raises(CommandError, match="No user has the e-mail 'nobody@example.com'"):
+    with pytest.raises(CommandError, match=r"No user has the e-mail 'nobody@example\.com'"):
         run(
             "revoke_delegation",
             "--client-id",
@@ -70,7 +70,7 @@ def test_revoke_delegation_of_an_unknown_user_is_an_error(application):
 
 
 def test_revoke_delegation_of_an_unknown_application_is_an_error(user):
-    with pytest.raises(CommandError, match="No application with client_id 'nope'"):
+    with pytest.raises(CommandError, match=r"No application with client_id 'nope'"):
         run("revoke_delegation", "--client-id", "nope", "--email", "alice@example.com")
 
 
