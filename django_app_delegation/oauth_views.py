@@ -12,7 +12,7 @@ only: Meet has none of these endpoints).
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import jwt
 from django.utils.translation import gettext as _
@@ -48,8 +48,13 @@ class TokenOperationView(ClientAuthenticatedView):
     server search every token type it supports: we issue access tokens only).
     """
 
-    parameters = ("token", "token_type_hint", "client_id", "client_secret")
-    required_parameters: tuple[str, ...] = ("token",)
+    parameters: ClassVar[tuple[str, ...]] = (
+        "token",
+        "token_type_hint",
+        "client_id",
+        "client_secret",
+    )
+    required_parameters: ClassVar[tuple[str, ...]] = ("token",)
 
     def check_params(self, params: dict[str, str]) -> None:
         missing = [name for name in self.required_parameters if name not in params]

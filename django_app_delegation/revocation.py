@@ -100,7 +100,8 @@ def revoke_delegation(
     The application stays active, for its other users.
     """
     now = timezone.now()
-    entry, _created = RevokedDelegation.objects.update_or_create(
+    # The plugin types ``user`` with the checked settings' user model, not AUTH_USER_MODEL's.
+    entry, _created = RevokedDelegation.objects.update_or_create(  # type: ignore[misc]
         application=application,
         user=user,
         defaults={"revoked_iat": int(now.timestamp()), "revoked_at": now},

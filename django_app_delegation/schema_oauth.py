@@ -4,6 +4,7 @@ authentication, and their RFC 6749 error responses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import OpenApiViewExtension
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.response import Response
     from rest_framework.views import APIView
+
+#: A view's ``post``.
+_Post = Callable[..., "Response"]
 
 FORM = "application/x-www-form-urlencoded"
 MISSING_TOKEN = (
@@ -170,10 +174,10 @@ INTROSPECTION_SCHEMA = extend_schema(
 )
 
 
-def _documented(target: Any, schema: Any) -> type[APIView]:
+def _documented(target: Any, schema: Callable[[_Post], _Post]) -> type[APIView]:
     """``target`` with HTTP Basic client authentication and ``schema`` on its ``post``."""
 
-    class DocumentedView(target):  # type: ignore[misc,valid-type]
+    class DocumentedView(target):  # type: ignore[misc]
         authentication_classes = [ClientBasicAuthentication]
 
         @schema
