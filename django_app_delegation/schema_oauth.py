@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework.permissions import IsAuthenticated
 
 from .schema import RETRY_AFTER, TOKEN_RESPONSES, ClientBasicAuthentication, _oauth_error
 from .serializers import (
@@ -33,6 +34,13 @@ MISSING_TOKEN = (
     "Missing parameter: token",
 )
 
+#: Documented as HTTP Basic only: a document listing the body parameters too would let clients
+#: send both, which is refused.
+CLIENT_AUTHENTICATION = (
+    " The application authenticates with HTTP Basic, or with `client_id` and `client_secret` "
+    "body parameters instead (not both), as at the token endpoint."
+)
+
 #: What every one of these endpoints may answer besides its 200.
 COMMON_RESPONSES = {status: TOKEN_RESPONSES[status] for status in (401, 415, 429, 503)}
 
@@ -50,17 +58,16 @@ REVOCATION_SCHEMA = extend_schema(
         "OAuth 2.0 token revocation (RFC 7009). The application authenticates as at the token "
         "endpoint and names one of its access tokens; the token is refused from its next "
         "request on. `token_type_hint` is accepted and ignored (only access tokens exist)."
+        + CLIENT_AUTHENTICATION
     ),
     request={FORM: TokenOperationRequestSerializer},
     examples=[
         OpenApiExample(
             "revocationRequest",
-            summary="Body credentials",
+            summary="HTTP Basic credentials",
             value={
                 "token": "eyJhbGciOiJIUzI1NiIsImtpZCI6Ii4uLiIsInR5cCI6ImF0K2p3dCJ9...",
                 "token_type_hint": "access_token",
-                "client_id": "Yq6kUPqLmSZ3w0H8w4tJ2oYbVxTzGd1ArNc5e7Fi",
-                "client_secret": "<the application's secret>",
             },
             request_only=True,
         )
@@ -90,7 +97,7 @@ USER_REVOCATION_SCHEMA = extend_schema(
     description=(
         "Revokes every access token this application holds for the user with `email`, issued "
         "until now; tokens it gets afterwards work. The answer is the same whether or not a "
-        "user has this e-mail."
+        "user has this e-mail." + CLIENT_AUTHENTICATION
     ),
     request={FORM: UserRevocationRequestSerializer},
     examples=[
@@ -134,6 +141,7 @@ INTROSPECTION_SCHEMA = extend_schema(
         "OAuth 2.0 token introspection (RFC 7662). An application introspects its own tokens; "
         "a resource server allowed to (`can_introspect_all_tokens`) any application's. "
         'Anything that would not authenticate now is answered `{"active": false}`.'
+        + CLIENT_AUTHENTICATION
     ),
     request={FORM: TokenOperationRequestSerializer},
     responses={
@@ -179,6 +187,8 @@ def _documented(target: Any, schema: Callable[[_Post], _Post]) -> type[APIView]:
 
     class DocumentedView(target):  # type: ignore[misc]
         authentication_classes = [ClientBasicAuthentication]
+        # Client authentication is required: no anonymous alternative in ``security``.
+        permission_classes = [IsAuthenticated]
 
         @schema
         def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

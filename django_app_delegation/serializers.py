@@ -50,38 +50,21 @@ class TokenResponseSerializer(serializers.Serializer[Mapping[str, object]]):
     )
 
 
+# The client's credentials are documented as HTTP Basic only (the body parameters work too, as
+# the operations say): a document listing both would let clients send both, which is refused.
 class TokenOperationRequestSerializer(serializers.Serializer[Mapping[str, object]]):
     """The body of the revocation (RFC 7009) and introspection (RFC 7662) requests."""
 
     token = serializers.CharField(help_text=_("An access token issued to this application."))
     token_type_hint = serializers.CharField(
         required=False,
+        allow_blank=True,
         help_text=_("Accepted and ignored: this server issues access tokens only."),
-    )
-    client_id = serializers.CharField(
-        required=False,
-        help_text=_("The application's client id. Omit it when using HTTP Basic."),
-    )
-    client_secret = serializers.CharField(
-        required=False,
-        write_only=True,
-        style={"input_type": "password"},
-        help_text=_("The application's client secret. Omit it when using HTTP Basic."),
     )
 
 
 class UserRevocationRequestSerializer(serializers.Serializer[Mapping[str, object]]):
-    email = serializers.CharField(help_text=_("The e-mail of the user whose tokens to revoke."))
-    client_id = serializers.CharField(
-        required=False,
-        help_text=_("The application's client id. Omit it when using HTTP Basic."),
-    )
-    client_secret = serializers.CharField(
-        required=False,
-        write_only=True,
-        style={"input_type": "password"},
-        help_text=_("The application's client secret. Omit it when using HTTP Basic."),
-    )
+    email = serializers.EmailField(help_text=_("The e-mail of the user whose tokens to revoke."))
 
 
 class IntrospectionResponseSerializer(serializers.Serializer[Mapping[str, object]]):

@@ -137,7 +137,9 @@ def test_token_operations_document_the_form_body_basic_auth_and_errors(schema, p
     assert operation["operationId"] == operation_id
     assert operation["tags"] == ["Authentication"]
     assert list(operation["requestBody"]["content"]) == ["application/x-www-form-urlencoded"]
-    assert operation["security"] == [{"ClientBasicAuth": []}, {}]
+    # Client authentication is required, documented as HTTP Basic (body parameters work too).
+    assert operation["security"] == [{"ClientBasicAuth": []}]
+    assert "`client_id` and `client_secret`" in operation["description"]
     responses = operation["responses"]
     assert set(responses) == {"200", "400", "401", "415", "429", "503"}
     for code in ("400", "401", "415", "429", "503"):
