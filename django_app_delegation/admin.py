@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from . import audit
 from .client_keys import as_text, parse_public_keys
 from .conf import delegation_settings
-from .domains import normalize_domain
+from .domains import normalize_domain, normalize_email
 from .durations import format_duration, parse_duration_text
 from .models import (
     Application,
@@ -35,6 +35,7 @@ from .models import (
     DelegationEvent,
     validate_secret_overlap,
 )
+from .revocation import revoke_delegations_for_email
 from .scopes import known_scopes
 from .tokens import max_access_token_lifetime
 
@@ -56,6 +57,7 @@ else:
 
 SECRET_TEMPLATE = "admin/django_app_delegation/application/secret.html"
 KEEP_OLD_SECRET_TEMPLATE = "admin/django_app_delegation/application/keep_old_secret.html"
+REVOKE_USER_TEMPLATE = "admin/django_app_delegation/application/revoke_user.html"
 SESSION_KEY = "django_app_delegation.new_secrets"
 COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 #: The fields holding stored hashes: never shown, never filtered on.
@@ -170,7 +172,14 @@ class ApplicationAdminForm(_ApplicationForm):
 
     class Meta:
         model = Application
-        fields = ("name", "scopes", "public_keys", "is_active", "access_token_lifetime")
+        fields = (
+            "name",
+            "scopes",
+            "public_keys",
+            "is_active",
+            "access_token_lifetime",
+            "can_introspect_all_tokens",
+        )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -212,6 +221,24 @@ class ApplicationAdminForm(_ApplicationForm):
         if cleaned.get("without_secret") and self.instance._state.adding:
             self.instance.set_unusable_secret()  # The model's clean() then requires a key.
         return cleaned
+
+
+class RevokeUserForm(forms.Form):
+    """The user whose tokens the selected applications lose, named by e-mail."""
+
+    email = forms.EmailField(
+        label=_("User's e-mail"),
+        help_text=_(
+            "Every token the selected applications hold for this user stops working at its next "
+            "request; tokens issued afterwards work, and the applications stay active."
+        ),
+    )
+
+    def clean_email(self) -> str:
+        try:
+            return normalize_email(self.cleaned_data["email"])
+        except ValueError:
+            raise forms.ValidationError(_("Enter a valid email address.")) from None
 
 
 class ApplicationDomainForm(_DomainForm):
@@ -321,6 +348,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         "end_secret_overlap",
         "deactivate_applications",
         "reactivate_applications",
+        "revoke_user_tokens",
     ]
 
     class Media:
@@ -345,6 +373,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
                 "without_secret",
                 "is_active",
                 "access_token_lifetime",
+                "can_introspect_all_tokens",
             )
         return (
             "name",
@@ -356,6 +385,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
             "public_keys",
             "is_active",
             "access_token_lifetime",
+            "can_introspect_all_tokens",
             "created_at",
             "updated_at",
             "last_used_at",
@@ -578,6 +608,55 @@ class ApplicationAdmin(_ApplicationModelAdmin):
         if unchanged:
             message = f"{message} {rest % {'count': unchanged}}"
         self.message_user(request, message, messages.SUCCESS if count else messages.WARNING)
+
+    @admin.action(
+        description=_("Revoke a user's tokens with the selected applications"),
+        permissions=["change"],
+    )
+    def revoke_user_tokens(
+        self, request: HttpRequest, queryset: QuerySet[Application]
+    ) -> HttpResponse | None:
+        """Ask for the user's e-mail, then revoke every token of each selected application for
+        that user (``revocation.revoke_delegations_for_email``)."""
+        form = RevokeUserForm(request.POST if "revoke" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Revoke a user's tokens"),
+                "subtitle": None,
+                "opts": self.model._meta,
+                "form": form,
+                "applications": list(queryset),
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, REVOKE_USER_TEMPLATE, context)
+        email = form.cleaned_data["email"]
+        applications = list(queryset)
+        users = 0
+        with audit.acting_for(request):  # Each revocation is recorded with the staff user.
+            for application in applications:
+                users = revoke_delegations_for_email(application=application, email=email)
+        if not users:
+            self.message_user(
+                request,
+                gettext("No user has the e-mail %(email)s: nothing was revoked.")
+                % {"email": email},
+                messages.WARNING,
+            )
+            return None
+        for application in applications:
+            self.log_change(request, application, gettext("Revoked the tokens of a user."))
+        self.message_user(
+            request,
+            ngettext(
+                "The tokens of %(email)s were revoked for %(count)d application.",
+                "The tokens of %(email)s were revoked for %(count)d applications.",
+                len(applications),
+            )
+            % {"email": email, "count": len(applications)},
+            messages.SUCCESS,
+        )
+        return None
 
     def show_secrets_once(
         self,

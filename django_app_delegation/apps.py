@@ -22,5 +22,8 @@ class AppDelegationConfig(AppConfig):
             import drf_spectacular  # noqa: F401
         except ImportError:  # pragma: no cover - drf-spectacular is optional
             return
-        from . import schema  # noqa: F401  (registers the OpenAPI extensions)
+        from . import (
+            schema,  # noqa: F401  (registers the OpenAPI extensions)
+            schema_oauth,  # noqa: F401
+        )
         from .contrib.lasuite import schema as lasuite_schema  # noqa: F401

@@ -25,7 +25,7 @@ from jwt.exceptions import InvalidJTIError
 from .client_keys import ASSERTION_ALGORITHMS, key_algorithms, load_key
 from .conf import delegation_settings
 from .exceptions import InvalidAssertion
-from .models import JTI_MAX_LENGTH, Application, UsedAssertion
+from .models import ASSERTION_JTI_MAX_LENGTH, Application, UsedAssertion
 
 #: Claims every assertion carries.
 REQUIRED_CLAIMS = ("exp", "iss", "sub", "aud", "jti")
@@ -119,14 +119,14 @@ def claim_error(exc: jwt.PyJWTError) -> str:
 
 def jti_error() -> str:
     return _("The assertion's jti must be a string of 1 to %(length)d characters.") % {
-        "length": JTI_MAX_LENGTH
+        "length": ASSERTION_JTI_MAX_LENGTH
     }
 
 
 def check_claims(claims: dict[str, Any]) -> None:
     """``jti`` and ``sub`` are non-empty strings; ``exp`` is soon enough."""
     jti = claims["jti"]
-    if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX_LENGTH:
+    if not isinstance(jti, str) or not jti or len(jti) > ASSERTION_JTI_MAX_LENGTH:
         raise InvalidAssertion(jti_error())
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise InvalidAssertion(_("The assertion's claims are malformed."))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ import jwt
 from django.contrib.auth import get_user_model
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, models, router
+from django.db.models import Exists, OuterRef, Value
 from django.db.models.query import ModelIterable
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +27,7 @@ from .callers import AUDIENCE_ATTRIBUTE
 from .conf import delegation_settings
 from .exceptions import InvalidToken as InvalidToken  # also imported from here
 from .exceptions import WrongTokenType
-from .models import Application
+from .models import Application, RevokedDelegation, RevokedToken
 from .scopes import normalize_scopes
 from .tokens import FOREIGN_TOKEN_ERRORS, decode_token
 
@@ -44,6 +46,9 @@ class ApplicationState:
     is_active: bool
     #: The application's scopes now, normalised: the most its tokens' scopes can grant.
     scopes: frozenset[str]
+    #: Whether the token was revoked: by its ``jti``, or with every token of its (application,
+    #: user) pair issued up to its ``iat``.
+    revoked: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +84,29 @@ class DelegatedToken(Mapping[str, Any]):
 
 #: Backends the hand-written join below is written and tested for.
 _JOIN_VENDORS = frozenset({"sqlite", "postgresql", "mysql"})
+#: ``iat`` values are clamped into this range before they reach a ``BIGINT`` comparison.
+_IAT_RANGE = (-(2**62), 2**62)
+
+
+@dataclass(frozen=True)
+class RevocationKey:
+    """What revocation entries are looked up by: the token's ``jti`` and its ``iat`` in whole
+    seconds (floored: a token of the revocation's second is refused, the safe side)."""
+
+    jti: str
+    iat: int
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[str, Any]) -> RevocationKey:
+        """A token without ``jti`` matches no revoked token; one without ``iat`` (accepted only
+        when ``REQUIRED_CLAIMS`` drops it) is refused by any revocation of its pair."""
+        jti = claims.get("jti")
+        iat = claims.get("iat")
+        if isinstance(iat, int | float) and not isinstance(iat, bool) and math.isfinite(iat):
+            seconds = min(max(math.floor(iat), _IAT_RANGE[0]), _IAT_RANGE[1])
+        else:
+            seconds = _IAT_RANGE[0]
+        return cls(jti="" if jti is None else str(jti), iat=seconds)
 
 
 class _PlainQuerySet(models.QuerySet[models.Model]):
@@ -107,7 +135,10 @@ def _join_is_equivalent(user_model: type[models.Model], database: str) -> bool:
     :func:`_reads_like_default_manager`. The application must also be read from the same
     database, as the router says (asked on every call, so router changes apply at once).
     """
-    if router.db_for_read(Application) != database:
+    if any(
+        router.db_for_read(model) != database
+        for model in (Application, RevokedToken, RevokedDelegation)
+    ):
         return False
     return _reads_like_default_manager(user_model, database)
 
@@ -147,15 +178,20 @@ def _reads_like_default_manager(user_model: type[models.Model], database: str) -
 
 
 def _load_user_with_application(
-    users: models.QuerySet[AbstractBaseUser], pk: object, client_id: str
+    users: models.QuerySet[AbstractBaseUser],
+    pk: object,
+    client_id: str,
+    revocation: RevocationKey | None = None,
 ) -> tuple[AbstractBaseUser, ApplicationState | None] | None:
     """Return the user with ``pk`` and the state of its token's application, or None.
 
     A hand-written ``LEFT JOIN`` keeps authentication at one query and is several times cheaper
     to build than the equivalent ORM subqueries (see ``benchmarks/``), on a path every API call
     takes. Only for ``users`` (the default manager's queryset) that :func:`_join_is_equivalent`
-    accepts. The state is None when no application has ``client_id``.
+    accepts. The state is None when no application has ``client_id``. Two ``EXISTS`` columns
+    say whether the token is revoked (``revocation``), on the unique index of each table.
     """
+    revocation = revocation or RevocationKey(jti="", iat=_IAT_RANGE[0])
     user_model = users.model
     connection = connections[users.db]
     quote = connection.ops.quote_name
@@ -164,21 +200,37 @@ def _load_user_with_application(
         name: quote(_column(meta.get_field(name))) for name in _APPLICATION_FIELDS
     }
     pk_field = user_model._meta.pk
-    if isinstance(pk, int) and pk_field.get_internal_type() in connection.ops.integer_field_ranges:
-        low, high = connection.ops.integer_field_range(pk_field.get_internal_type())
-        if (low is not None and pk < low) or (high is not None and pk > high):
-            return None
+    if not _pk_in_range(user_model, pk, users.db):
+        return None
+    token_meta, pair_meta = RevokedToken._meta, RevokedDelegation._meta
+    pair_column = {
+        name: quote(_column(pair_meta.get_field(name)))
+        for name in ("application", "user", "revoked_iat")
+    }
+    user_pk = quote(_column(pk_field))
     # Identifiers come from model metadata, quoted; values are parameters.
     sql = (
         "SELECT u.*, "  # noqa: S608
         f"a.{application_column['id']} AS _delegation_app_id, "
         f"a.{application_column['is_active']} AS _delegation_app_active, "
-        f"a.{application_column['scopes']} AS _delegation_app_scopes "
+        f"a.{application_column['scopes']} AS _delegation_app_scopes, "
+        f"EXISTS (SELECT 1 FROM {quote(token_meta.db_table)} r "
+        f"WHERE r.{quote(_column(token_meta.get_field('jti')))} = %s) "
+        "AS _delegation_token_revoked, "
+        f"EXISTS (SELECT 1 FROM {quote(pair_meta.db_table)} d "
+        f"WHERE d.{pair_column['application']} = a.{application_column['id']} "
+        f"AND d.{pair_column['user']} = u.{user_pk} "
+        f"AND d.{pair_column['revoked_iat']} >= %s) AS _delegation_pair_revoked "
         f"FROM {quote(user_model._meta.db_table)} u "
         f"LEFT JOIN {quote(meta.db_table)} a ON a.{application_column['client_id']} = %s "
-        f"WHERE u.{quote(_column(pk_field))} = %s"
+        f"WHERE u.{user_pk} = %s"
     )
-    params = [client_id, pk_field.get_db_prep_value(pk, connection)]
+    params = [
+        revocation.jti,
+        revocation.iat,
+        client_id,
+        pk_field.get_db_prep_value(pk, connection),
+    ]
     rows = list(users.raw(sql, params))
     if not rows:
         return None
@@ -188,6 +240,8 @@ def _load_user_with_application(
     application_id = columns.pop("_delegation_app_id")
     is_active = columns.pop("_delegation_app_active")
     scopes = columns.pop("_delegation_app_scopes")
+    token_revoked = columns.pop("_delegation_token_revoked")
+    pair_revoked = columns.pop("_delegation_pair_revoked")
     if application_id is None:
         return user, None
     if isinstance(scopes, str):
@@ -196,11 +250,23 @@ def _load_user_with_application(
         id=meta.pk.to_python(application_id),
         is_active=bool(is_active),
         scopes=frozenset(normalize_scopes(scopes)),
+        revoked=bool(token_revoked or pair_revoked),
     )
     return user, application
 
 
 _APPLICATION_FIELDS = ("id", "is_active", "scopes", "client_id")
+
+
+def _pk_in_range(user_model: type[models.Model], pk: object, database: str) -> bool:
+    """Whether ``pk`` fits the primary key's integer column on ``database`` (or is no integer)."""
+    connection = connections[database]
+    internal_type = user_model._meta.pk.get_internal_type()
+    if isinstance(pk, int) and internal_type in connection.ops.integer_field_ranges:
+        low, high = connection.ops.integer_field_range(internal_type)
+        if (low is not None and pk < low) or (high is not None and pk > high):
+            return False
+    return True
 
 
 def _format(description: str | Promise, params: dict[str, object]) -> str:
@@ -290,7 +356,9 @@ class DelegatedTokenAuthentication(BaseAuthentication):
             self.fail(request, _("Invalid token claims."))
         if claims.get("delegated") is not True:
             self.fail(request, _("Invalid token type."))
-        user, application = self.get_user_and_application(request, str(user_id), client_id)
+        user, application = self.get_user_and_application(
+            request, str(user_id), client_id, revocation=RevocationKey.from_claims(claims)
+        )
         scopes = frozenset(normalize_scopes(claims.get("scope")))
         # The application's current ceiling applies at once: scopes withdrawn from it stop working.
         scopes &= application.scopes
@@ -308,9 +376,15 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         return user, token
 
     def get_user_and_application(
-        self, request: Request, user_id: str, client_id: str
+        self,
+        request: Request,
+        user_id: str,
+        client_id: str,
+        *,
+        revocation: RevocationKey | None = None,
     ) -> tuple[AbstractBaseUser, ApplicationState]:
-        """Load the user (through its default manager) and the application's liveness and scopes.
+        """Load the user (through its default manager) and the application's liveness and scopes,
+        and whether the token is revoked (``revocation`` says by what; None: not looked up).
 
         One query where a join reads the user as the default manager would, two otherwise.
         """
@@ -322,27 +396,44 @@ class DelegatedTokenAuthentication(BaseAuthentication):
         database = router.db_for_read(user_model)
         users = user_model._default_manager.using(database)
         joined = _join_is_equivalent(user_model, database) and not users.query.where
-        found = _load_user_with_application(users, pk, client_id) if joined else None
+        found = _load_user_with_application(users, pk, client_id, revocation) if joined else None
         user: AbstractBaseUser | None = None
         application: ApplicationState | None = None
         if found is not None:
             user, application = found
         else:
             # Without the join, or when it found no user: the application is checked first.
-            row = (
-                Application.objects.filter(client_id=client_id)
-                .order_by()
-                .values("id", "is_active", "scopes")
-                .first()
-            )
+            applications = Application.objects.filter(client_id=client_id).order_by()
+            if revocation is not None:
+                # The same two EXISTS as the join's, on the application's row.
+                applications = applications.annotate(
+                    _token_revoked=Exists(RevokedToken.objects.filter(jti=revocation.jti)),
+                    # No user has a primary key beyond its column's range (nor a revocation).
+                    _pair_revoked=Exists(
+                        RevokedDelegation.objects.filter(
+                            application=OuterRef("pk"),
+                            user_id=pk,
+                            revoked_iat__gte=revocation.iat,
+                        )
+                    )
+                    if _pk_in_range(user_model, pk, router.db_for_read(RevokedDelegation))
+                    else Value(False),
+                )
+            fields = ["id", "is_active", "scopes"]
+            if revocation is not None:
+                fields += ["_token_revoked", "_pair_revoked"]
+            row = applications.values(*fields).first()
             if row is not None:
                 application = ApplicationState(
                     id=row["id"],
                     is_active=row["is_active"],
                     scopes=frozenset(normalize_scopes(row["scopes"])),
+                    revoked=bool(row.get("_token_revoked") or row.get("_pair_revoked")),
                 )
         self.check_application(request, application)
         assert application is not None  # check_application refuses None.
+        if application.revoked:
+            self.fail(request, _("Token revoked."))
         if not joined:
             user = users.filter(pk=pk).first()
         if user is None:

@@ -213,6 +213,7 @@ def check_settings(
     messages.extend(_check_assertions())
     messages.extend(_check_audit())
     messages.extend(_check_resources())
+    messages.extend(_check_revocation(required))
 
     if not _setting("AUDIENCE"):
         messages.append(
@@ -224,6 +225,66 @@ def check_settings(
             )
         )
     return messages
+
+
+def _check_revocation(required: object) -> list[CheckMessage]:
+    """E033-E034 for ``INTROSPECTION_SUBJECT_FIELD``; W008-W009 for tokens revocation cannot
+    tell apart (``REQUIRED_CLAIMS`` without ``jti`` or ``iat``)."""
+    messages: list[CheckMessage] = []
+    field = _setting("INTROSPECTION_SUBJECT_FIELD")
+    setting = setting_name("INTROSPECTION_SUBJECT_FIELD")
+    if field is not None and (not isinstance(field, str) or not field):
+        messages.append(
+            Error(
+                _("%(setting)s must be None or the name of a user field.") % {"setting": setting},
+                id=f"{ID}.E033",
+            )
+        )
+    elif field is not None and not _user_model_has(field):
+        messages.append(
+            Error(
+                _("%(setting)s: the user model has no field %(field)s.")
+                % {"setting": setting, "field": repr(field)},
+                hint=_("Name the field a resource server maps users by, such as sub."),
+                id=f"{ID}.E034",
+            )
+        )
+    if isinstance(required, list | tuple | set | frozenset):
+        if "jti" not in required:
+            messages.append(
+                Warning(
+                    _(
+                        "%(setting)s does not require jti: a token without one cannot be revoked "
+                        "on its own (the revocation endpoint answers unsupported_token_type)."
+                    )
+                    % {"setting": setting_name("REQUIRED_CLAIMS")},
+                    hint=_("Revoke every token of the user instead (revoke_delegation)."),
+                    id=f"{ID}.W008",
+                )
+            )
+        if "iat" not in required:
+            messages.append(
+                Warning(
+                    _(
+                        "%(setting)s does not require iat: once a user's tokens are revoked, a "
+                        "token without iat is refused until the revocation is pruned, whenever "
+                        "it was issued."
+                    )
+                    % {"setting": setting_name("REQUIRED_CLAIMS")},
+                    hint=_("Require iat once the tokens minted without it have expired."),
+                    id=f"{ID}.W009",
+                )
+            )
+    return messages
+
+
+def _user_model_has(name: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    try:
+        return hasattr(get_user_model(), name)
+    except ImproperlyConfigured:  # Django's own checks report a missing user model.
+        return True
 
 
 def _either(values: Sequence[str]) -> str:

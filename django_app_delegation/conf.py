@@ -136,6 +136,9 @@ DEFAULTS: dict[str, Any] = {
     "AUDIT_RECORD_EMAIL": False,
     # Record list and retrieve calls of the resource API too (writes only otherwise).
     "AUDIT_READS": False,
+    # The user field whose value the introspection endpoint answers as ``sub`` (what a La Suite
+    # service's resource server maps users by, e.g. "sub"); None: the user's primary key.
+    "INTROSPECTION_SUBJECT_FIELD": None,
     # Resources exposed by ``ResourceViewSet``: route name -> options (see ``resources.py``).
     "RESOURCES": {},
     # Which objects a delegated call reaches: "application" (only the objects this application
@@ -285,6 +288,7 @@ class DelegationSettings:
         AUDIT_DESTINATIONS: Collection[str]
         AUDIT_RECORD_EMAIL: bool
         AUDIT_READS: bool
+        INTROSPECTION_SUBJECT_FIELD: str | None
         RESOURCES: dict[str, dict[str, Any]]
         OBJECT_VISIBILITY: str
         RESOURCE_AUTHENTICATION_CLASSES: list[type[BaseAuthentication]]

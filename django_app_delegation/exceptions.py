@@ -82,6 +82,13 @@ class UnsupportedGrantType(TokenRequestError):
     default_description = _("Unsupported grant type.")
 
 
+class UnsupportedTokenType(TokenRequestError):
+    """RFC 7009 §2.2.1: a token of the client that this server cannot revoke on its own."""
+
+    error = "unsupported_token_type"
+    default_description = _("This token cannot be revoked on its own: it has no usable jti.")
+
+
 class InvalidClient(TokenRequestError):
     error = "invalid_client"
     status = 401

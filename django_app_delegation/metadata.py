@@ -1,10 +1,10 @@
 """Authorization server metadata (RFC 8414): what a client discovers about this server.
 
 :func:`authorization_server_metadata` builds the whole document, once per request, from small
-parts: the grant types (:data:`GRANT_TYPES_SUPPORTED`) and the client authentication methods
-(:data:`TOKEN_ENDPOINT_AUTH_METHODS`) the token endpoint accepts, and the URL of each endpoint
-that is mounted (an endpoint whose URL name does not resolve is left out). A new grant type or
-authentication method is added to those constants, in this module only.
+parts: the grant types, client authentication methods and assertion signing algorithms the
+endpoints accept (the constants of :mod:`django_app_delegation.oauth`, the one place they are
+named), and the URL of each endpoint that is mounted (an endpoint whose URL name does not resolve
+is left out).
 
 The document is served by ``wellknown.AuthorizationServerMetadataView`` at
 ``/.well-known/oauth-authorization-server``, followed by the path of ``ISSUER`` when it has one
@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from django.urls import NoReverseMatch, reverse
 
 from .conf import delegation_settings
+from .oauth import ASSERTION_ALGORITHMS, CLIENT_AUTHENTICATION_METHODS, GRANT_TYPES
 from .scopes import known_scopes
-from .views import GRANT_TYPE
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -39,9 +39,10 @@ ENDPOINT_URL_NAMES = {
 #: The URL name of the metadata itself.
 METADATA_URL_NAME = "app_delegation_wellknown:oauth-authorization-server"
 #: The grant types the token endpoint serves (RFC 8414 ``grant_types_supported``).
-GRANT_TYPES_SUPPORTED: tuple[str, ...] = (GRANT_TYPE,)
-#: How a client authenticates at the token endpoint (names of the IANA OAuth registry).
-TOKEN_ENDPOINT_AUTH_METHODS: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
+GRANT_TYPES_SUPPORTED: tuple[str, ...] = GRANT_TYPES
+#: How a client authenticates at the token, revocation and introspection endpoints (names of the
+#: IANA OAuth registry): they share ``ClientAuthenticatedView``.
+TOKEN_ENDPOINT_AUTH_METHODS: tuple[str, ...] = CLIENT_AUTHENTICATION_METHODS
 
 
 def grant_types_supported() -> list[str]:
@@ -50,6 +51,11 @@ def grant_types_supported() -> list[str]:
 
 def token_endpoint_auth_methods_supported() -> list[str]:
     return list(TOKEN_ENDPOINT_AUTH_METHODS)
+
+
+def auth_signing_alg_values_supported() -> list[str]:
+    """The algorithms a ``private_key_jwt`` client assertion may be signed with."""
+    return list(ASSERTION_ALGORITHMS)
 
 
 def is_https_issuer(value: object) -> bool:
@@ -122,11 +128,17 @@ def authorization_server_metadata(request: Request | HttpRequest) -> dict[str, A
     document["scopes_supported"] = list(known_scopes())
     document["response_types_supported"] = []
     document["grant_types_supported"] = grant_types_supported()
-    document["token_endpoint_auth_methods_supported"] = token_endpoint_auth_methods_supported()
+    methods = token_endpoint_auth_methods_supported()
+    algorithms = auth_signing_alg_values_supported()
+    document["token_endpoint_auth_methods_supported"] = methods
+    document["token_endpoint_auth_signing_alg_values_supported"] = algorithms
     documentation = service_documentation(request)
     if documentation:
         document["service_documentation"] = documentation
     for field in ("revocation_endpoint", "introspection_endpoint"):
         if urls[field]:
             document[field] = urls[field]
+            prefix = field.removesuffix("_endpoint")
+            document[f"{prefix}_endpoint_auth_methods_supported"] = methods
+            document[f"{prefix}_endpoint_auth_signing_alg_values_supported"] = algorithms
     return document

@@ -39,6 +39,8 @@ USER_AGENT_MAX_LENGTH = 255
 #: Longest error code an event can hold.
 ERROR_MAX_LENGTH = 64
 EMAIL_MAX_LENGTH = 254
+#: Longest ``jti`` a revoked token can have (ours are 32 hexadecimal digits).
+JTI_MAX_LENGTH = 255
 
 
 def validate_scope_list(value: object) -> None:
@@ -314,6 +316,14 @@ class Application(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    can_introspect_all_tokens = models.BooleanField(
+        _("may introspect every token"),
+        default=False,
+        help_text=_(
+            "For a resource server: the introspection endpoint answers it about the tokens of "
+            "every application, not only its own."
+        ),
+    )
 
     objects = ApplicationManager()
     # ``is_active`` as last loaded or saved (None for a new instance): save() compares it.
@@ -447,6 +457,15 @@ class Application(models.Model):
             previous_secret_expires_at=self.previous_secret_expires_at,
         )
         return secret
+
+    def revoke_tokens_for(self, user: AbstractBaseUser) -> RevokedDelegation:
+        """Refuse every token this application holds for ``user`` now; later ones work.
+
+        See :func:`django_app_delegation.revocation.revoke_delegation`.
+        """
+        from .revocation import revoke_delegation
+
+        return revoke_delegation(application=self, user=user)
 
     def end_secret_overlap(self) -> bool:
         """Stop accepting the previous secret now; return whether it was still accepted.
@@ -589,7 +608,7 @@ class ApplicationDomain(models.Model):
 
 
 #: Longest ``jti`` of an assertion accepted (and stored to refuse its replay).
-JTI_MAX_LENGTH = 200
+ASSERTION_JTI_MAX_LENGTH = 200
 
 
 class UsedAssertionQuerySet(models.QuerySet["UsedAssertion"]):
@@ -612,7 +631,7 @@ class UsedAssertion(models.Model):
         verbose_name=_("application"),
         db_index=False,  # Covered by the unique constraint.
     )
-    jti = models.CharField(_("JWT id"), max_length=JTI_MAX_LENGTH)
+    jti = models.CharField(_("JWT id"), max_length=ASSERTION_JTI_MAX_LENGTH)
     expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     objects = UsedAssertionQuerySet.as_manager()
@@ -856,6 +875,72 @@ class ResourceProvenance(models.Model):
     def __str__(self) -> str:
         caller = self.application_id or self.audience
         return f"{self.content_type_id}:{self.object_id} by {caller}"
+
+
+class RevokedToken(models.Model):
+    """One access token revoked before its expiry, refused by its ``jti`` until it expires.
+
+    Written by the revocation endpoint (RFC 7009); ``prune_revocations`` deletes it once the
+    token has expired.
+    """
+
+    jti = models.CharField(_("token id (jti)"), max_length=JTI_MAX_LENGTH, unique=True)
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="revoked_tokens",
+        verbose_name=_("application"),
+    )
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    revoked_at = models.DateTimeField(_("revoked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("revoked token")
+        verbose_name_plural = _("revoked tokens")
+
+    def __str__(self) -> str:
+        return self.jti
+
+
+class RevokedDelegation(models.Model):
+    """Every token of one application for one user issued up to a time is refused.
+
+    ``revoked_iat`` is in whole seconds, as tokens' ``iat``: a token whose ``iat`` is at most
+    ``revoked_iat`` is refused, so that one issued in the second of the revocation is refused too
+    (the safe side), and tokens from the next second on work. ``prune_revocations`` deletes the
+    entry once every token it refuses has expired.
+    """
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="revoked_delegations",
+        verbose_name=_("application"),
+        db_index=False,  # Covered by the unique constraint below.
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    revoked_iat = models.BigIntegerField(
+        _("revoked up to (iat)"),
+        help_text=_("Tokens issued at or before this time (seconds since 1970) are refused."),
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("revoked delegation")
+        verbose_name_plural = _("revoked delegations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "user"], name="app_delegation_unique_revoked_delegation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}:{self.user_id} <= {self.revoked_iat}"
 
 
 class EventAction(models.TextChoices):

@@ -17,6 +17,7 @@ OAUTH_ERROR_CODES = (
     "invalid_grant",
     "invalid_scope",
     "unsupported_grant_type",
+    "unsupported_token_type",
 )
 
 
@@ -80,6 +81,45 @@ class TokenResponseSerializer(serializers.Serializer[Mapping[str, object]]):
     scope = serializers.CharField(
         required=False, help_text=_("Space-separated scopes of the token (absent when none).")
     )
+
+
+# The client's credentials are documented as HTTP Basic only (the body parameters work too, as
+# the operations say): a document listing both would let clients send both, which is refused.
+class TokenOperationRequestSerializer(serializers.Serializer[Mapping[str, object]]):
+    """The body of the revocation (RFC 7009) and introspection (RFC 7662) requests."""
+
+    token = serializers.CharField(help_text=_("An access token issued to this application."))
+    token_type_hint = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("Accepted and ignored: this server issues access tokens only."),
+    )
+
+
+class UserRevocationRequestSerializer(serializers.Serializer[Mapping[str, object]]):
+    email = serializers.EmailField(help_text=_("The e-mail of the user whose tokens to revoke."))
+
+
+class IntrospectionResponseSerializer(serializers.Serializer[Mapping[str, object]]):
+    """RFC 7662 §2.2: only ``active`` when it is false."""
+
+    active = serializers.BooleanField(help_text=_("Whether the token would authenticate now."))
+    scope = serializers.CharField(
+        required=False, help_text=_("Space-separated scopes the token still grants.")
+    )
+    client_id = serializers.CharField(required=False, help_text=_("The token's application."))
+    username = serializers.CharField(required=False, help_text=_("The user's username."))
+    token_type = serializers.CharField(required=False, help_text=_('"Bearer".'))
+    exp = serializers.IntegerField(required=False, help_text=_("Expiry (seconds since 1970)."))
+    iat = serializers.IntegerField(required=False, help_text=_("Issue time (seconds since 1970)."))
+    nbf = serializers.IntegerField(required=False, help_text=_("Not before (seconds since 1970)."))
+    sub = serializers.CharField(
+        required=False,
+        help_text=_("The user: its primary key, or INTROSPECTION_SUBJECT_FIELD."),
+    )
+    aud = serializers.CharField(required=False, help_text=_("The token's audience."))
+    iss = serializers.CharField(required=False, help_text=_("The token's issuer."))
+    jti = serializers.CharField(required=False, help_text=_("The token's identifier."))
 
 
 class OAuthErrorSerializer(serializers.Serializer[Mapping[str, object]]):

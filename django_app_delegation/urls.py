@@ -1,6 +1,8 @@
 """URLs of the delegation API; include them under any prefix, e.g. ``external-api/v1.0/``.
 
-Routes: ``application/token/`` (served by ``TOKEN_VIEW_CLASS``), then ``<name>/`` and
+Routes: ``application/token/`` (served by ``TOKEN_VIEW_CLASS``), ``application/revoke/``
+(RFC 7009), ``application/revoke-user/`` (every token of one user) and
+``application/introspect/`` (RFC 7662), then ``<name>/`` and
 ``<name>/<id>/`` for every entry of ``APP_DELEGATION["RESOURCES"]``, built when the URLconf is
 loaded from ``TOKEN_VIEW_CLASS`` and the options that shape routes (``ACTIONS``,
 ``LOOKUP_FIELD``); the other options are read at request time.
@@ -13,6 +15,7 @@ from django.urls import URLPattern, path
 
 from .conf import delegation_settings
 from .extra_actions import make_handler
+from .oauth_views import IntrospectionView, RevocationView, UserRevocationView
 from .resources import Resource
 from .viewsets import ResourceViewSet
 
@@ -71,5 +74,8 @@ def resource_urlpatterns(viewset: type[ResourceViewSet] = ResourceViewSet) -> li
 
 urlpatterns = [
     path("application/token/", delegation_settings.TOKEN_VIEW_CLASS.as_view(), name="token"),
+    path("application/revoke/", RevocationView.as_view(), name="revoke"),
+    path("application/revoke-user/", UserRevocationView.as_view(), name="revoke_user"),
+    path("application/introspect/", IntrospectionView.as_view(), name="introspect"),
     *resource_urlpatterns(),
 ]

@@ -68,6 +68,14 @@ MAX_SCOPE_LENGTH = 4096
 MAX_EMAIL_LENGTH = 254
 
 
+def validated_email(value: str, message: str) -> str:
+    """``value`` normalised (see :func:`parse_email`); ``InvalidRequest(message)`` if invalid."""
+    email = parse_email(value)
+    if email is None:
+        raise InvalidRequest(message)
+    return email
+
+
 class DelegationTokenView(ClientAuthenticatedView):
     """Issue an access token acting as a user to an authenticated application.
 

@@ -50,8 +50,10 @@ def _urls(help_text: str) -> serializers.URLField:
     return serializers.URLField(required=False, help_text=help_text)
 
 
-def _names(help_text: str) -> serializers.ListField:
-    return serializers.ListField(child=serializers.CharField(), help_text=help_text)
+def _names(help_text: str, *, required: bool = True) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(), required=required, help_text=help_text
+    )
 
 
 #: The document's shape, for the OpenAPI schema.
@@ -69,9 +71,24 @@ METADATA_SCHEMA = inline_serializer(
         "token_endpoint_auth_methods_supported": _names(
             "How clients authenticate at the token endpoint."
         ),
+        "token_endpoint_auth_signing_alg_values_supported": _names(
+            "The algorithms of private_key_jwt client assertions."
+        ),
         "service_documentation": _urls("The API's documentation, when configured."),
         "revocation_endpoint": _urls("The revocation endpoint (RFC 7009), when served."),
+        "revocation_endpoint_auth_methods_supported": _names(
+            "How clients authenticate at the revocation endpoint, when served.", required=False
+        ),
+        "revocation_endpoint_auth_signing_alg_values_supported": _names(
+            "The algorithms of its private_key_jwt client assertions, when served.", required=False
+        ),
         "introspection_endpoint": _urls("The introspection endpoint (RFC 7662), when served."),
+        "introspection_endpoint_auth_methods_supported": _names(
+            "How clients authenticate at the introspection endpoint, when served.", required=False
+        ),
+        "introspection_endpoint_auth_signing_alg_values_supported": _names(
+            "The algorithms of its private_key_jwt client assertions, when served.", required=False
+        ),
     },
 )
 

@@ -1,16 +1,11 @@
-"""The app's URLs with stand-ins named ``revoke`` and ``introspect`` in its namespace, and the
-well-known URLs, for ``@pytest.mark.urls``: the metadata then lists those two endpoints."""
+"""The token endpoint alone in the app's namespace, and the well-known URLs, for
+``@pytest.mark.urls``: the metadata then leaves out revocation and introspection."""
 
 from django.urls import include, path
 
-from django_app_delegation import urls as delegation_urls
-from tests.testapp.views import WhoAmIView
+from django_app_delegation.views import DelegationTokenView
 
-endpoints = [
-    *delegation_urls.urlpatterns,
-    path("application/revoke/", WhoAmIView.as_view(), name="revoke"),
-    path("application/introspect/", WhoAmIView.as_view(), name="introspect"),
-]
+endpoints = [path("application/token/", DelegationTokenView.as_view(), name="token")]
 
 urlpatterns = [
     path("external-api/v1.0/", include((endpoints, "app_delegation"))),

@@ -11,7 +11,7 @@ from django.contrib.admin.models import LogEntry
 from django.urls import reverse
 
 from django_app_delegation.admin import SESSION_KEY
-from django_app_delegation.models import Application
+from django_app_delegation.models import Application, DelegationEvent, RevokedDelegation
 from tests.helpers import (
     ADD_URL,
     CHANGELIST_URL,
@@ -25,6 +25,8 @@ from tests.helpers import (
     request_token,
     shown_credentials,
     stored_secret,
+    token_for,
+    whoami,
 )
 
 pytestmark = pytest.mark.django_db
@@ -711,3 +713,95 @@ def test_changelist_searches_by_client_id(admin_client, make_application):
 def test_list_and_forms_load_the_layout_stylesheet(admin_client, application):
     for url in (CHANGELIST_URL, ADD_URL, change_url(application)):
         assert "django_app_delegation/admin.css" in admin_client.get(url).content.decode()
+
+
+# -- revoking a user's tokens (the change permission) -----------------------------------------
+
+
+def revoke_user_tokens(client, applications, email):
+    return client.post(
+        CHANGELIST_URL,
+        {
+            "action": "revoke_user_tokens",
+            "_selected_action": [app.pk for app in applications],
+            "email": email,
+            "revoke": "Revoke the tokens",
+        },
+        follow=True,
+    )
+
+
+def test_revoke_user_tokens_action_asks_for_the_users_email(admin_client, application):
+    response = run_action(admin_client, "revoke_user_tokens", [application])
+
+    assert response.status_code == 200
+    assert response.redirect_chain == []
+    content = response.content.decode()
+    assert 'name="email"' in content
+    assert application.client_id in content
+    assert not RevokedDelegation.objects.exists()
+
+
+def test_revoke_user_tokens_action_revokes_the_pair_and_records_it(
+    admin_client, make_application, user
+):
+    selected, other = make_application(name="Selected"), make_application(name="Other")
+    selected_token, other_token = token_for(selected), token_for(other)
+
+    response = revoke_user_tokens(admin_client, [selected], "Alice@Example.com")
+
+    assert response.redirect_chain == [(CHANGELIST_URL, 302)]
+    assert shown_messages(response) == [
+        "The tokens of Alice@example.com were revoked for 1 application."
+    ]
+    assert whoami(selected_token).status_code == 401
+    assert whoami(other_token).status_code == 200
+    event = DelegationEvent.objects.get(action="revoke")
+    assert (event.application, event.user) == (selected, user)
+    assert LogEntry.objects.get(object_id=str(selected.pk)).change_message == (
+        "Revoked the tokens of a user."
+    )
+
+
+def test_revoke_user_tokens_action_with_an_unknown_email_revokes_nothing(admin_client, application):
+    response = revoke_user_tokens(admin_client, [application], "nobody@example.com")
+
+    assert shown_messages(response) == [
+        "No user has the e-mail nobody@example.com: nothing was revoked."
+    ]
+    assert not RevokedDelegation.objects.exists()
+
+
+def test_revoke_user_tokens_action_refuses_an_invalid_email(admin_client, application):
+    response = revoke_user_tokens(admin_client, [application], "not an address")
+
+    assert response.redirect_chain == []
+    assert "Enter a valid email address." in response.content.decode()
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - MAY_SEE_SECRETS))
+def test_revoke_user_tokens_action_is_refused_without_change_permission(
+    staff_client, application, user, role
+):
+    client = staff_client(role)
+    token = token_for(application)
+
+    response = revoke_user_tokens(client, [application], "alice@example.com")
+
+    # A viewer gets the changelist back (the action is not on offer); the others a 403.
+    assert response.status_code == (200 if role == "view_only" else 403)
+    assert not RevokedDelegation.objects.exists()
+    assert whoami(token).status_code == 200
+
+
+@pytest.mark.parametrize("role", sorted(MAY_SEE_SECRETS))
+def test_revoke_user_tokens_action_works_with_change_permission(
+    staff_client, application, user, role
+):
+    client = staff_client(role)
+    assert 'value="revoke_user_tokens"' in client.get(CHANGELIST_URL).content.decode()
+
+    response = revoke_user_tokens(client, [application], "alice@example.com")
+
+    assert response.redirect_chain == [(CHANGELIST_URL, 302)]
+    assert RevokedDelegation.objects.get().user == user

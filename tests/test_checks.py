@@ -543,3 +543,37 @@ def run_deployment_checks():
     from django.core.checks import run_checks
 
     return run_checks(include_deployment_checks=True, tags=["security"])
+
+
+# -- revocation and introspection: E033-E034, W008-W009 -----------------------------------------
+
+
+@pytest.mark.parametrize("field", ["", 42, ["sub"]])
+def test_introspection_subject_field_of_the_wrong_type_is_e033(delegation, field):
+    delegation(INTROSPECTION_SUBJECT_FIELD=field)
+    assert errors() == [f"{ID}.E033"]
+
+
+def test_introspection_subject_field_missing_from_the_user_model_is_e034(delegation):
+    delegation(INTROSPECTION_SUBJECT_FIELD="oidc_subject")
+    assert errors() == [f"{ID}.E034"]
+
+
+@pytest.mark.parametrize("field", [None, "username", "email"])
+def test_introspection_subject_field_of_the_user_model_is_accepted(delegation, field):
+    delegation(INTROSPECTION_SUBJECT_FIELD=field)
+    assert errors() == []
+
+
+@pytest.mark.parametrize(
+    ("claims", "expected"),
+    [
+        (("iat", "jti"), []),
+        (("iat",), [f"{ID}.W008"]),
+        (("jti",), [f"{ID}.W009"]),
+        ((), [f"{ID}.W008", f"{ID}.W009"]),
+    ],
+)
+def test_required_claims_revocation_cannot_use_are_w008_and_w009(delegation, claims, expected):
+    delegation(REQUIRED_CLAIMS=claims)
+    assert [i for i in ids() if i in (f"{ID}.W008", f"{ID}.W009")] == expected

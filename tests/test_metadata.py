@@ -13,7 +13,7 @@ from django.urls import clear_url_caches
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
-from django_app_delegation import metadata, urls_wellknown
+from django_app_delegation import urls_wellknown
 from django_app_delegation.checks import check_issuer_for_discovery, check_settings
 from django_app_delegation.metadata import authorization_server_metadata, metadata_route
 from tests import settings as test_settings
@@ -22,6 +22,8 @@ ID = "django_app_delegation"
 METADATA_URL = "/.well-known/oauth-authorization-server"
 API = "http://testserver/external-api/v1.0"
 VOCABULARY = list(test_settings.APP_DELEGATION["SCOPES"])
+METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+ALGORITHMS = ["RS256", "PS256", "ES256", "EdDSA"]
 
 
 def get_metadata(url=METADATA_URL, **extra):
@@ -43,8 +45,18 @@ def test_metadata_describes_the_token_endpoint_keys_grants_and_scopes():
         "jwks_uri": "http://testserver/.well-known/jwks.json",
         "scopes_supported": VOCABULARY,
         "response_types_supported": [],
-        "grant_types_supported": ["client_credentials"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "grant_types_supported": [
+            "client_credentials",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        ],
+        "token_endpoint_auth_methods_supported": METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "revocation_endpoint": f"{API}/application/revoke/",
+        "revocation_endpoint_auth_methods_supported": METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "introspection_endpoint": f"{API}/application/introspect/",
+        "introspection_endpoint_auth_methods_supported": METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
     }
     # The fields in the order of RFC 8414 §2.
     assert list(document) == list(
@@ -66,18 +78,22 @@ def test_metadata_urls_are_absolute_for_the_host_and_scheme_of_the_request():
     assert document["jwks_uri"] == "https://auth.example.org/.well-known/jwks.json"
 
 
+@pytest.mark.urls("tests.discovery_urls")
 def test_metadata_leaves_out_revocation_and_introspection_when_they_are_not_mounted():
     _, document = get_metadata()
-    assert "revocation_endpoint" not in document
-    assert "introspection_endpoint" not in document
+    assert document["token_endpoint"] == f"{API}/application/token/"
+    assert not [field for field in document if field.startswith(("revocation", "introspection"))]
 
 
-@pytest.mark.urls("tests.discovery_urls")
-def test_metadata_lists_revocation_and_introspection_when_they_are_mounted():
+def test_metadata_lists_revocation_and_introspection_last_when_they_are_mounted():
     _, document = get_metadata()
     assert document["revocation_endpoint"] == f"{API}/application/revoke/"
     assert document["introspection_endpoint"] == f"{API}/application/introspect/"
-    assert list(document)[-2:] == ["revocation_endpoint", "introspection_endpoint"]
+    assert list(document)[-6:-3] == [
+        "revocation_endpoint",
+        "revocation_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_signing_alg_values_supported",
+    ]
 
 
 @pytest.mark.urls("tests.schema_urls")
@@ -109,19 +125,22 @@ def test_metadata_publishes_the_service_documentation_when_set(delegation, value
     assert document["service_documentation"] == published
 
 
-def test_a_grant_type_or_auth_method_is_added_in_one_place(monkeypatch):
-    jwt_bearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-    monkeypatch.setattr(
-        metadata, "GRANT_TYPES_SUPPORTED", (*metadata.GRANT_TYPES_SUPPORTED, jwt_bearer)
-    )
-    monkeypatch.setattr(
-        metadata,
-        "TOKEN_ENDPOINT_AUTH_METHODS",
-        (*metadata.TOKEN_ENDPOINT_AUTH_METHODS, "private_key_jwt"),
-    )
+def test_metadata_advertises_only_grant_types_the_token_endpoint_accepts():
+    from django_app_delegation.oauth import GRANT_TYPES
+
     _, document = get_metadata()
-    assert document["grant_types_supported"] == ["client_credentials", jwt_bearer]
-    assert document["token_endpoint_auth_methods_supported"][-1] == "private_key_jwt"
+    assert document["grant_types_supported"] == list(GRANT_TYPES)
+    for grant_type in document["grant_types_supported"]:
+        response = APIClient().post(
+            document["token_endpoint"], {"grant_type": grant_type}, format="json"
+        )
+        assert response.json()["error"] != "unsupported_grant_type", grant_type
+    refused = APIClient().post(
+        document["token_endpoint"],
+        {"grant_type": "password", "scope": "a@b.fr", "client_id": "x", "client_secret": "s"},
+        format="json",
+    )
+    assert refused.json()["error"] == "unsupported_grant_type"
 
 
 def test_metadata_is_not_found_when_the_app_is_disabled(delegation):
@@ -188,7 +207,7 @@ def test_an_issuer_with_a_path_gets_its_metadata_under_that_path(delegation, reb
 # -- the OpenAPI schema --------------------------------------------------------------------------
 
 
-def test_the_schema_describes_the_metadata_under_discovery():
+def test_the_schema_describes_the_metadata_under_discovery(delegation):
     schema = SchemaGenerator(urlconf="django_app_delegation.urls_wellknown").get_schema(
         request=None, public=True
     )
@@ -199,18 +218,10 @@ def test_the_schema_describes_the_metadata_under_discovery():
     content = operation["responses"]["200"]["content"]["application/json"]
     assert content["schema"] == {"$ref": "#/components/schemas/AuthorizationServerMetadata"}
     properties = schema["components"]["schemas"]["AuthorizationServerMetadata"]["properties"]
-    assert set(properties) == {
-        "issuer",
-        "token_endpoint",
-        "jwks_uri",
-        "scopes_supported",
-        "response_types_supported",
-        "grant_types_supported",
-        "token_endpoint_auth_methods_supported",
-        "service_documentation",
-        "revocation_endpoint",
-        "introspection_endpoint",
-    }
+    # Every field the fullest document has (every endpoint mounted, the documentation set).
+    delegation(SERVICE_DOCUMENTATION_URL="/docs/")
+    _, document = get_metadata()
+    assert set(properties) == set(document)
     assert schema["paths"]["/.well-known/jwks.json"]["get"]["tags"] == ["discovery"]
 
 

@@ -131,3 +131,48 @@ def test_description_explains_the_flow_and_lists_scopes(schema):
     description = schema["info"]["description"]
     assert "application/token/" in description
     assert "| `widgets:create` | Create widgets |" in description
+
+
+# -- revocation and introspection ---------------------------------------------------------------
+
+TOKEN_OPERATIONS = {
+    "/external-api/v1.0/application/revoke/": "revokeToken",
+    "/external-api/v1.0/application/revoke-user/": "revokeUserTokens",
+    "/external-api/v1.0/application/introspect/": "introspectToken",
+}
+
+
+@pytest.mark.parametrize(("path", "operation_id"), sorted(TOKEN_OPERATIONS.items()))
+def test_token_operations_document_the_form_body_basic_auth_and_errors(schema, path, operation_id):
+    operation = schema["paths"][path]["post"]
+
+    assert operation["operationId"] == operation_id
+    assert operation["tags"] == ["Authentication"]
+    assert list(operation["requestBody"]["content"]) == ["application/x-www-form-urlencoded"]
+    # Client authentication is required, documented as HTTP Basic (body parameters work too).
+    assert operation["security"] == [{"ClientBasicAuth": []}]
+    assert "`client_id` and `client_secret`" in operation["description"]
+    responses = operation["responses"]
+    assert set(responses) == {"200", "400", "401", "415", "429", "503"}
+    for code in ("400", "401", "415", "429", "503"):
+        body = responses[code]["content"]["application/json"]
+        assert body["schema"] == {"$ref": "#/components/schemas/OAuthError"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/external-api/v1.0/application/revoke/", "/external-api/v1.0/application/revoke-user/"],
+)
+def test_revocation_answers_200_without_a_body(schema, path):
+    assert "content" not in schema["paths"][path]["post"]["responses"]["200"]
+
+
+def test_introspection_answer_is_documented(schema):
+    response = schema["paths"]["/external-api/v1.0/application/introspect/"]["post"]["responses"]
+    body = response["200"]["content"]["application/json"]
+    component = body["schema"]["$ref"].rsplit("/", 1)[-1]
+
+    assert schema["components"]["schemas"][component]["required"] == ["active"]
+    assert {example["value"]["active"] for example in body["examples"].values()} == {True, False}
+    # RFC 7009's error code is among those documented.
+    assert "unsupported_token_type" in str(schema["components"]["schemas"])
