@@ -5,13 +5,17 @@ An assertion is verified with the public keys registered on the application its 
 and with nothing else: the key is picked by the header's ``kid`` among them (every key of a fitting
 type is tried when there is no ``kid``), never fetched (``jku``, ``x5u``) nor read from the header
 (``jwk``, ``x5c``). Only :data:`~.client_keys.ASSERTION_ALGORITHMS` are accepted. ``exp``, ``iss``,
-``sub``, ``aud`` and ``jti`` are required; ``exp`` is at most ``ASSERTION_MAX_LIFETIME`` after
-``iat`` (or now); ``iat`` and ``nbf`` are honoured with ``ASSERTION_LEEWAY``. Each ``jti`` is
-used once: :func:`record_use` stores it, with a unique constraint, until the assertion expires.
+``sub`` and ``aud`` are required; ``exp`` is at most ``ASSERTION_MAX_LIFETIME`` after ``iat`` (or
+now); ``iat`` and ``nbf`` are honoured with ``ASSERTION_LEEWAY``. Each assertion is used once:
+:func:`record_use` stores its ``jti``, with a unique constraint, until the assertion expires. An
+assertion without a ``jti`` (RFC 7523 makes it optional; oauthlib's ``ServiceApplicationClient``
+sends none by default) is recorded by the SHA-256 digest of its text instead, so that the very
+same assertion is refused the second time too.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -27,8 +31,10 @@ from .conf import delegation_settings
 from .exceptions import InvalidAssertion
 from .models import ASSERTION_JTI_MAX_LENGTH, Application, UsedAssertion
 
-#: Claims every assertion carries.
-REQUIRED_CLAIMS = ("exp", "iss", "sub", "aud", "jti")
+#: Claims every assertion carries (``jti`` is optional: see :func:`replay_key`).
+REQUIRED_CLAIMS = ("exp", "iss", "sub", "aud")
+#: Prefix of the replay key of an assertion without ``jti``.
+DIGEST_PREFIX = "sha256:"
 #: Longest assertion read (a JWT of a few claims signed with a 4096-bit RSA key is ~1 KB).
 MAX_ASSERTION_LENGTH = 8192
 
@@ -124,9 +130,11 @@ def jti_error() -> str:
 
 
 def check_claims(claims: dict[str, Any]) -> None:
-    """``jti`` and ``sub`` are non-empty strings; ``exp`` is soon enough."""
-    jti = claims["jti"]
-    if not isinstance(jti, str) or not jti or len(jti) > ASSERTION_JTI_MAX_LENGTH:
+    """``jti`` (when sent) and ``sub`` are non-empty strings; ``exp`` is soon enough."""
+    jti = claims.get("jti")
+    if "jti" in claims and (
+        not isinstance(jti, str) or not jti or len(jti) > ASSERTION_JTI_MAX_LENGTH
+    ):
         raise InvalidAssertion(jti_error())
     if not isinstance(claims["sub"], str) or not claims["sub"]:
         raise InvalidAssertion(_("The assertion's claims are malformed."))
@@ -142,8 +150,20 @@ def check_claims(claims: dict[str, Any]) -> None:
         )
 
 
-def record_use(application: Application, claims: dict[str, Any]) -> None:
-    """Store the assertion's ``jti`` until it expires; ``InvalidAssertion`` when it was used.
+def replay_key(assertion: str, claims: dict[str, Any]) -> str:
+    """What identifies the assertion among the application's: its ``jti``, or the SHA-256 digest
+    of its text when it has none (the same assertion sent twice is then refused too; two
+    assertions signed in the same second with the same claims are the same assertion, so a client
+    that asks more than once a second sends a ``jti``)."""
+    jti = claims.get("jti")
+    if isinstance(jti, str) and jti:
+        return jti
+    return DIGEST_PREFIX + hashlib.sha256(assertion.encode()).hexdigest()
+
+
+def record_use(application: Application, claims: dict[str, Any], assertion: str) -> None:
+    """Store the assertion's :func:`replay_key` until it expires; ``InvalidAssertion`` when it
+    was used.
 
     The unique constraint on (application, jti) decides, so two processes racing with the same
     assertion cannot both pass.
@@ -154,7 +174,9 @@ def record_use(application: Application, claims: dict[str, Any]) -> None:
     try:
         with transaction.atomic(using=using):
             UsedAssertion.objects.using(using).create(
-                application=application, jti=claims["jti"], expires_at=expires_at
+                application=application,
+                jti=replay_key(assertion, claims),
+                expires_at=expires_at,
             )
     except IntegrityError:
         raise InvalidAssertion(_("The assertion has already been used.")) from None

@@ -305,7 +305,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
             if not application.is_active:
                 self._application = application
                 raise InvalidAssertion(_("Application is inactive"))
-            assertions.record_use(application, claims)
+            assertions.record_use(application, claims, credentials.assertion)
         except InvalidAssertion as exc:
             raise self.client_error(via_basic=False, description=exc.description) from None
         return application

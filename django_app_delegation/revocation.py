@@ -32,6 +32,7 @@ from .models import (
     RevokedToken,
 )
 from .signals import token_revoked
+from .tokens import max_access_token_lifetime
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -51,12 +52,13 @@ __all__ = [
 
 
 def longest_token_lifetime() -> timedelta:
-    """How long after its ``iat`` a token can still authenticate: its lifetime plus ``LEEWAY``.
+    """How long after its ``iat`` a token can still authenticate: the longest lifetime any
+    application's tokens may have (``MAX_ACCESS_TOKEN_LIFETIME``) plus ``LEEWAY``.
 
     A pair's revocation is kept that long after it was made, so that it outlives every token it
     refuses.
     """
-    return delegation_settings.ACCESS_TOKEN_LIFETIME + delegation_settings.LEEWAY
+    return max_access_token_lifetime() + delegation_settings.LEEWAY
 
 
 def can_revoke_jti(jti: object) -> bool:

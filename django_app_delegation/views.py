@@ -263,7 +263,7 @@ class DelegationTokenView(ClientAuthenticatedView):
             if not application.is_active:
                 self._application = application
                 raise InvalidAssertion(_("Application is inactive"))
-            assertions.record_use(application, claims)
+            assertions.record_use(application, claims, assertion)
         except InvalidAssertion as exc:
             raise InvalidGrant(exc.description) from None
         return application, claims

@@ -5,8 +5,11 @@ secret."""
 from __future__ import annotations
 
 import base64
+from urllib.parse import urlencode
 
 import pytest
+from django.test import Client
+from rest_framework.test import APIClient
 
 from django_app_delegation.models import UsedAssertion
 from tests.helpers import (
@@ -216,3 +219,86 @@ def test_a_client_assertion_also_authenticates_the_jwt_bearer_grant(keyed_applic
 
     assert response.status_code == 200, response.content
     assert UsedAssertion.objects.count() == 2
+
+
+# -- the other client-authenticated endpoints ------------------------------------------------------
+
+REVOKE_URL = "/external-api/v1.0/application/revoke/"
+INTROSPECT_URL = "/external-api/v1.0/application/introspect/"
+WHOAMI_URL = "/whoami/"
+
+
+def post_with_assertion(url, assertion, **params):
+    body = {
+        "client_assertion_type": CLIENT_ASSERTION_TYPE,
+        "client_assertion": assertion,
+        **params,
+    }
+    return Client().post(url, urlencode(body), content_type=FORM)
+
+
+@pytest.fixture
+def keyed_token(keyed_application, user):
+    response = request_with_assertion(client_assertion(keyed_application))
+    assert response.status_code == 200, response.content
+    return response.json()["access_token"]
+
+
+@pytest.mark.parametrize("url", [REVOKE_URL, INTROSPECT_URL])
+def test_private_key_jwt_authenticates_at_revocation_and_introspection(
+    keyed_application, keyed_token, url
+):
+    # The endpoint's own URL is the audience, as RFC 7523 §3 wants it.
+    assertion = client_assertion(keyed_application, aud=f"http://testserver{url}")
+
+    response = post_with_assertion(url, assertion, token=keyed_token)
+
+    assert response.status_code == 200, response.content
+
+
+def test_a_token_revoked_with_private_key_jwt_is_refused_at_the_next_request(
+    keyed_application, keyed_token
+):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {keyed_token}")
+    assert api.get(WHOAMI_URL).status_code == 200
+
+    assertion = client_assertion(keyed_application, aud=f"http://testserver{REVOKE_URL}")
+    assert post_with_assertion(REVOKE_URL, assertion, token=keyed_token).status_code == 200
+
+    assert api.get(WHOAMI_URL).status_code == 401
+
+
+def test_introspection_with_private_key_jwt_describes_the_applications_own_token(
+    keyed_application, keyed_token
+):
+    assertion = client_assertion(keyed_application)  # The token endpoint's URL works too.
+
+    response = post_with_assertion(INTROSPECT_URL, assertion, token=keyed_token)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is True
+    assert response.json()["client_id"] == keyed_application.client_id
+
+
+@pytest.mark.parametrize("url", [REVOKE_URL, INTROSPECT_URL])
+def test_a_replayed_client_assertion_is_refused_at_revocation_and_introspection(
+    keyed_application, keyed_token, url
+):
+    assertion = client_assertion(keyed_application, aud=f"http://testserver{url}")
+    assert post_with_assertion(url, assertion, token=keyed_token).status_code == 200
+
+    response = post_with_assertion(url, assertion, token=keyed_token)
+
+    assert_invalid_client(response, "The assertion has already been used.")
+
+
+@pytest.mark.parametrize("url", [REVOKE_URL, INTROSPECT_URL])
+def test_a_client_assertion_for_another_endpoint_of_another_server_is_refused(
+    keyed_application, keyed_token, url
+):
+    assertion = client_assertion(keyed_application, aud="https://elsewhere.example/revoke/")
+
+    response = post_with_assertion(url, assertion, token=keyed_token)
+
+    assert_invalid_client(response, "The assertion's audience (aud) is not this endpoint.")

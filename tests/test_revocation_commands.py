@@ -132,3 +132,17 @@ def test_prune_follows_the_token_lifetime(delegation, entries):
     run("prune_revocations")
 
     assert not RevokedDelegation.objects.exists()
+
+
+def test_prune_keeps_user_revocations_as_long_as_the_longest_application_lifetime(
+    delegation, entries
+):
+    # An application may have tokens of up to MAX_ACCESS_TOKEN_LIFETIME: its revocations must
+    # outlive them, even when the default lifetime is shorter.
+    delegation(
+        ACCESS_TOKEN_LIFETIME=timedelta(minutes=30), MAX_ACCESS_TOKEN_LIFETIME=timedelta(hours=2)
+    )
+
+    run("prune_revocations")
+
+    assert RevokedDelegation.objects.count() == 2

@@ -8,12 +8,14 @@ from rest_framework.views import APIView
 
 from django_app_delegation.authentication import DelegatedTokenAuthentication
 from django_app_delegation.permissions import HasScope
+from django_app_delegation.urls import resource_urlpatterns
 
 from .bench.views import (
     MeetTokenView,
     NoopPostView,
     NoProvenanceRoomViewSet,
     PlainRoomViewSet,
+    PresetAuthRoomViewSet,
     bare_view,
 )
 
@@ -43,6 +45,9 @@ urlpatterns = [
     # Floors: DRF parsing a POST, Django alone.
     path("drf/noop/", NoopPostView.as_view(), name="noop"),
     path("bare/", bare_view, name="bare"),
+    # The package's rooms with authentication preset (no decode, no query): the same view
+    # without authentication.
+    path("preset/", include(resource_urlpatterns(PresetAuthRoomViewSet))),
     # The rooms without authentication or provenance.
     path("plain/rooms/", PlainRoomViewSet.as_view({"get": "list", "post": "create"})),
     path("plain/rooms/<uuid:id>/", PlainRoomViewSet.as_view({"get": "retrieve"})),

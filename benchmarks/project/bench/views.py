@@ -11,6 +11,7 @@ session authentication (which finds no cookie) is left out, which favours the pe
 
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
+from typing import Any
 
 import jwt
 from django.conf import settings
@@ -20,12 +21,14 @@ from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from django_app_delegation.authentication import DelegatedTokenAuthentication
 from django_app_delegation.pagination import ResourcePagination
 from django_app_delegation.viewsets import ResourceViewSet
 
@@ -154,3 +157,23 @@ class NoProvenanceRoomViewSet(ResourceViewSet):
 
     def record_provenance(self, instance: object) -> None:
         return None
+
+
+class PresetAuthentication(DelegatedTokenAuthentication):
+    """Authenticate the first request as the package does, then hand every later request of the
+    process that result: no decode, no query. What the same view costs without authentication."""
+
+    _preset: tuple[Any, Any] | None = None
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        if PresetAuthentication._preset is None:
+            PresetAuthentication._preset = super().authenticate(request)
+        return PresetAuthentication._preset
+
+
+class PresetAuthRoomViewSet(ResourceViewSet):
+    """The package's room viewset (same queryset, visibility, serializer, pagination, audit), its
+    authentication replaced by :class:`PresetAuthentication`."""
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        return [PresetAuthentication()]
