@@ -77,7 +77,8 @@ def test_token_is_not_issued_when_its_audit_event_cannot_be_written(application,
     def fail(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(DelegationEvent.objects, "bulk_create", fail)
+    monkeypatch.setattr(DelegationEvent.objects, "bulk_create", fail)  # Several events.
+    monkeypatch.setattr(DelegationEvent, "save", fail)  # One event.
     response = request_token(application)
 
     assert response.status_code == 503, response.content
@@ -153,7 +154,8 @@ def test_a_read_the_trail_must_record_is_not_answered_unrecorded(
     def fail(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(DelegationEvent.objects, "bulk_create", fail)
+    monkeypatch.setattr(DelegationEvent.objects, "bulk_create", fail)  # Several events.
+    monkeypatch.setattr(DelegationEvent, "save", fail)  # One event.
     response = client.get(NOTES)
 
     assert response.status_code == 503, response.content
