@@ -229,7 +229,7 @@ def test_application_list_fits_1400_pixels(wide_admin_page, live_server, screens
         found = widths(header)
         assert found["scroll"] <= found["client"], header.inner_text()
     for application in Application.objects.all():
-        cell = rows.locator("td.field-client_id", has_text=application.client_id)
+        cell = rows.locator("td.field-client_credentials", has_text=application.client_id)
         expect(cell).to_be_visible()
         assert cell.evaluate(COUNT_LINES) <= 2
     # The audit trail's usage figures fit under the last use, in the same column.
