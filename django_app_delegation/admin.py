@@ -507,7 +507,7 @@ class ApplicationAdmin(_ApplicationModelAdmin):
 
     @admin.action(
         description=_("Regenerate the client secret, keeping the old one for a while"),
-        permissions=["change"],
+        permissions=["keep_old_secret"],
     )
     def regenerate_secret_keeping_old(
         self, request: HttpRequest, queryset: QuerySet[Application]
@@ -553,12 +553,11 @@ class ApplicationAdmin(_ApplicationModelAdmin):
                 request, gettext("No previous secret worked any more."), messages.WARNING
             )
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def has_keep_old_secret_permission(self, request: HttpRequest) -> bool:
+        """Regenerating while keeping the old secret takes the change permission, and is not
+        offered when keeping old secrets is off (``CLIENT_SECRET_OVERLAP_MAX_LIFETIME`` of 0)."""
         overlap = delegation_settings.CLIENT_SECRET_OVERLAP_MAX_LIFETIME
-        if overlap <= timedelta(0):
-            actions.pop("regenerate_secret_keeping_old", None)  # Keeping old secrets is off.
-        return actions
+        return overlap > timedelta(0) and self.has_change_permission(request)
 
     @admin.action(description=_("Deactivate the selected applications"), permissions=["change"])
     def deactivate_applications(
