@@ -157,6 +157,7 @@ bench: $(BENCH_STAMP) wrk  ## every benchmark (~15 min); results in benchmarks/r
 	$(BIN)/python benchmarks/secret_verification.py
 	$(BIN)/python benchmarks/authentication.py --database-url postgres://postgres@127.0.0.1:5432/bench_auth
 	$(BIN)/python benchmarks/endpoints.py
+	$(BIN)/python benchmarks/token_paths.py
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/mixed_load.py --expect-json-503
 	$(BIN)/python benchmarks/report.py --name $(BENCH_NAME) --note "$(BENCH_NOTE)"
@@ -166,6 +167,7 @@ bench-smoke: $(BENCH_STAMP) wrk  ## every benchmark very briefly (~2 min): they 
 	$(BIN)/python benchmarks/secret_verification.py
 	$(BIN)/python benchmarks/authentication.py --rounds 2 --samples 2 --number 20
 	$(BIN)/python benchmarks/endpoints.py --smoke --output endpoints-smoke
+	$(BIN)/python benchmarks/token_paths.py --smoke --output token_paths-smoke
 	$(BIN)/python benchmarks/scale.py --smoke --output scale-smoke
 	$(BIN)/python benchmarks/mixed_load.py --smoke --output mixed_load-smoke --expect-json-503
 	$(BIN)/python benchmarks/report.py --smoke --name smoke
