@@ -5,7 +5,7 @@ The ids and their rules are listed in ``docs/reference/checks.md``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -885,6 +885,21 @@ def _check_asymmetric_keys(algorithm: str) -> list[CheckMessage]:
     return []
 
 
+def _application_rows(
+    databases: Sequence[str], *fields: str, **filters: Any
+) -> Iterator[tuple[Any, ...]]:
+    """The ``fields`` of the applications matching ``filters`` in each of ``databases`` (the
+    database checks'); a database not migrated yet has none."""
+    from .models import Application
+
+    for database in databases:
+        try:
+            rows = list(Application.objects.using(database).filter(**filters).values_list(*fields))
+        except DatabaseError:
+            continue  # Not migrated yet.
+        yield from rows
+
+
 @register(Tags.database)
 def check_application_scopes(
     app_configs: Sequence[AppConfig] | None = None,
@@ -894,34 +909,25 @@ def check_application_scopes(
     """Report applications granted scopes that ``SCOPES`` no longer defines."""
     if not databases:
         return []
-    from .models import Application
     from .scopes import known_scopes
 
     vocabulary = known_scopes()
     messages: list[CheckMessage] = []
-    for database in databases:
-        try:
-            rows = list(Application.objects.using(database).values_list("client_id", "scopes"))
-        except DatabaseError:
-            continue  # Not migrated yet.
-        for client_id, scopes in rows:
-            unknown = [s for s in scopes or () if str(s).lower() not in vocabulary]
-            if unknown:
-                messages.append(
-                    Error(
-                        _(
-                            "Application %(client_id)s has scopes missing from %(setting)s: "
-                            "%(scopes)s."
-                        )
-                        % {
-                            "client_id": client_id,
-                            "setting": setting_name("SCOPES"),
-                            "scopes": ", ".join(map(str, unknown)),
-                        },
-                        hint=_("Add them to SCOPES or remove them from the application."),
-                        id=f"{ID}.E006",
-                    )
+    for client_id, scopes in _application_rows(databases, "client_id", "scopes"):
+        unknown = [s for s in scopes or () if str(s).lower() not in vocabulary]
+        if unknown:
+            messages.append(
+                Error(
+                    _("Application %(client_id)s has scopes missing from %(setting)s: %(scopes)s.")
+                    % {
+                        "client_id": client_id,
+                        "setting": setting_name("SCOPES"),
+                        "scopes": ", ".join(map(str, unknown)),
+                    },
+                    hint=_("Add them to SCOPES or remove them from the application."),
+                    id=f"{ID}.E006",
                 )
+            )
     return messages
 
 
@@ -934,7 +940,6 @@ def check_application_lifetimes(
     """W007: applications whose access-token lifetime exceeds the maximum (their tokens are cut)."""
     if not databases:
         return []
-    from .models import Application
     from .tokens import max_access_token_lifetime
 
     try:
@@ -942,33 +947,27 @@ def check_application_lifetimes(
     except TypeError:  # E009 or E030 reports the settings.
         return []
     messages: list[CheckMessage] = []
-    for database in databases:
-        try:
-            rows = list(
-                Application.objects.using(database)
-                .filter(access_token_lifetime__gt=maximum)
-                .values_list("client_id", "access_token_lifetime")
-            )
-        except DatabaseError:
-            continue  # Not migrated yet.
-        for client_id, lifetime in rows:
-            assert lifetime is not None  # Greater than the maximum.
-            messages.append(
-                Warning(
-                    _(
-                        "Application %(client_id)s has an access token lifetime of %(lifetime)s, "
-                        "longer than %(setting)s: its tokens last %(maximum)s."
-                    )
-                    % {
-                        "client_id": client_id,
-                        "lifetime": format_duration(lifetime),
-                        "setting": setting_name("MAX_ACCESS_TOKEN_LIFETIME"),
-                        "maximum": format_duration(maximum),
-                    },
-                    hint=_("Shorten the application's lifetime, or raise the maximum."),
-                    id=f"{ID}.W007",
+    rows = _application_rows(
+        databases, "client_id", "access_token_lifetime", access_token_lifetime__gt=maximum
+    )
+    for client_id, lifetime in rows:
+        assert lifetime is not None  # Greater than the maximum.
+        messages.append(
+            Warning(
+                _(
+                    "Application %(client_id)s has an access token lifetime of %(lifetime)s, "
+                    "longer than %(setting)s: its tokens last %(maximum)s."
                 )
+                % {
+                    "client_id": client_id,
+                    "lifetime": format_duration(lifetime),
+                    "setting": setting_name("MAX_ACCESS_TOKEN_LIFETIME"),
+                    "maximum": format_duration(maximum),
+                },
+                hint=_("Shorten the application's lifetime, or raise the maximum."),
+                id=f"{ID}.W007",
             )
+        )
     return messages
 
 
@@ -988,40 +987,32 @@ def check_application_credentials(
     from .models import Application
 
     messages: list[CheckMessage] = []
-    for database in databases:
+    rows = _application_rows(databases, "client_id", "client_secret", "public_keys")
+    for client_id, secret, public_keys in rows:
         try:
-            rows = list(
-                Application.objects.using(database).values_list(
-                    "client_id", "client_secret", "public_keys"
+            validate_public_key_set(public_keys)
+        except ValidationError as exc:
+            messages.append(
+                Error(
+                    _("Application %(client_id)s has invalid public keys: %(error)s")
+                    % {"client_id": client_id, "error": " ".join(exc.messages)},
+                    hint=_("Register its keys again in the admin."),
+                    id=f"{ID}.E039",
                 )
             )
-        except DatabaseError:
-            continue  # Not migrated yet.
-        for client_id, secret, public_keys in rows:
-            try:
-                validate_public_key_set(public_keys)
-            except ValidationError as exc:
-                messages.append(
-                    Error(
-                        _("Application %(client_id)s has invalid public keys: %(error)s")
-                        % {"client_id": client_id, "error": " ".join(exc.messages)},
-                        hint=_("Register its keys again in the admin."),
-                        id=f"{ID}.E039",
+            continue
+        if not Application(client_secret=secret, public_keys=public_keys).can_authenticate:
+            messages.append(
+                Warning(
+                    _(
+                        "Application %(client_id)s has neither a client secret nor a public "
+                        "key: it cannot authenticate."
                     )
+                    % {"client_id": client_id},
+                    hint=_("Regenerate its secret or register a public key in the admin."),
+                    id=f"{ID}.W011",
                 )
-                continue
-            if not Application(client_secret=secret, public_keys=public_keys).can_authenticate:
-                messages.append(
-                    Warning(
-                        _(
-                            "Application %(client_id)s has neither a client secret nor a public "
-                            "key: it cannot authenticate."
-                        )
-                        % {"client_id": client_id},
-                        hint=_("Regenerate its secret or register a public key in the admin."),
-                        id=f"{ID}.W011",
-                    )
-                )
+            )
     return messages
 
 

@@ -32,14 +32,13 @@ from . import assertions, audit
 from . import secrets as client_secrets
 from .conf import delegation_settings
 from .exceptions import (
-    DatabaseUnavailable,
     InvalidAssertion,
     InvalidClient,
     InvalidParameter,
     InvalidRequest,
     MalformedBody,
     MissingClientCredentials,
-    ThrottlingUnavailable,
+    TemporarilyUnavailable,
     TokenRequestError,
 )
 from .lockout import ClientLockout
@@ -361,7 +360,7 @@ class ClientAuthenticatedView(CacheFailureSafeThrottlingMixin, APIView):
     def handle_exception(self, exc: Exception) -> Response:
         # Bodies Django refuses to read (too large, too many fields) are invalid requests too.
         exc = refused_body_parse_error(exc, self.request) or database_unavailable(exc) or exc
-        if isinstance(exc, ThrottlingUnavailable | DatabaseUnavailable):
+        if isinstance(exc, TemporarilyUnavailable):
             exc = TokenRequestError(
                 str(exc.detail),
                 error=str(exc.default_code),

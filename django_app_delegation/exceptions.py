@@ -189,24 +189,8 @@ class InsufficientScope(exceptions.PermissionDenied):
         self.auth_header = "Bearer " + ", ".join(parts)
 
 
-class ThrottlingUnavailable(exceptions.APIException):
-    """503: the throttles' cache cannot be reached and ``THROTTLE_CACHE_FAILURE`` is ``"deny"``."""
-
-    status_code = 503
-    default_detail = _("Request limits cannot be checked right now; try again later.")
-    default_code = "temporarily_unavailable"
-    #: Seconds the client is asked to wait.
-    retry_after = 5
-
-    def __init__(self) -> None:
-        super().__init__()
-        # DRF's exception handler turns ``wait`` into ``Retry-After``.
-        self.wait = self.retry_after
-        self.headers = {"Retry-After": str(self.retry_after)}
-
-
-class DatabaseUnavailable(exceptions.APIException):
-    """503: the database cannot be reached (``OperationalError`` or ``InterfaceError``)."""
+class TemporarilyUnavailable(exceptions.APIException):
+    """503 ``temporarily_unavailable`` with ``Retry-After``: a service the request needs is down."""
 
     status_code = 503
     default_detail = _("The service is temporarily unavailable; try again later.")
@@ -219,6 +203,16 @@ class DatabaseUnavailable(exceptions.APIException):
         # DRF's exception handler turns ``wait`` into ``Retry-After``.
         self.wait = self.retry_after
         self.headers = {"Retry-After": str(self.retry_after)}
+
+
+class ThrottlingUnavailable(TemporarilyUnavailable):
+    """503: the throttles' cache cannot be reached and ``THROTTLE_CACHE_FAILURE`` is ``"deny"``."""
+
+    default_detail = _("Request limits cannot be checked right now; try again later.")
+
+
+class DatabaseUnavailable(TemporarilyUnavailable):
+    """503: the database cannot be reached (``OperationalError`` or ``InterfaceError``)."""
 
 
 # -- token decoding (PyJWT errors) --------------------------------------------------------------
