@@ -127,7 +127,8 @@ class UserRevocationView(TokenOperationView):
     """Revoke every token the application holds for one user, named by ``email``.
 
     Tokens issued afterwards work. 200 with an empty body whether or not a user has this e-mail
-    (no oracle on users); 400 ``invalid_request`` for a malformed address.
+    (no oracle on users), and for an address the application may not act for (``CAN_DELEGATE``),
+    which is neither looked up nor recorded; 400 ``invalid_request`` for a malformed address.
     """
 
     parameters = ("email", "client_id", "client_secret")
@@ -136,6 +137,12 @@ class UserRevocationView(TokenOperationView):
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params, application = self.authenticate_request_client(request)
         email = validated_email(params["email"], _("Enter a valid email address."))
+        if not delegation_settings.CAN_DELEGATE(
+            application=application, email=email, request=request
+        ):
+            # Not a user it may act for: it holds no token of theirs, and learns nothing of them
+            # (no lookup, no event naming them). The same answer.
+            return Response(status=200)
         revoke_delegations_for_email(application=application, email=email, request=request)
         logger.info("Application %s revoked the tokens of a user", application.client_id)
         return Response(status=200)

@@ -431,3 +431,20 @@ def test_revoking_a_user_needs_client_authentication(access_token, application):
 def test_revoke_token_refuses_an_unusable_jti(application):
     with pytest.raises(ValueError, match="jti"):
         revoke_token(application=application, jti="", expires_at=None)
+
+
+def test_a_user_outside_the_applications_domains_is_neither_looked_up_nor_recorded(
+    application, django_user_model, django_assert_num_queries
+):
+    outsider = django_user_model.objects.create_user(username="eve", email="eve@elsewhere.org")
+    client_id, secret = application.client_id, application.secret
+
+    with django_assert_num_queries(1):  # The application (and its domains); no user lookup.
+        response = post_form(
+            REVOKE_USER_URL,
+            {"client_id": client_id, "client_secret": secret, "email": outsider.email},
+        )
+
+    assert_revoked_answer(response)
+    assert not RevokedDelegation.objects.exists()
+    assert not DelegationEvent.objects.filter(user_id=str(outsider.pk)).exists()
