@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -11,22 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from django_app_delegation.durations import AGE_UNITS, parse_duration_text
 from django_app_delegation.management.base import DelegationCommand
 from django_app_delegation.models import DelegationEvent
 
-#: Units of ``--older-than``.
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_AGE = re.compile(r"^(\d+)([smhdw])$")
 #: Events deleted per statement, so that no statement locks the table for long.
 DEFAULT_BATCH_SIZE = 5000
-
-
-def parse_age(value: str) -> timedelta:
-    """``"90d"`` -> ``timedelta(days=90)``; units s, m, h, d, w."""
-    match = _AGE.match(value.strip().lower())
-    if match is None:
-        raise ValueError(value)
-    return timedelta(**{UNITS[match[2]]: int(match[1])})
 
 
 class Command(DelegationCommand):
@@ -55,11 +43,11 @@ class Command(DelegationCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            age = parse_age(options["older_than"])
+            age = parse_duration_text(options["older_than"], units=AGE_UNITS, unit_required=True)
         except ValueError:
             raise CommandError(
                 _("--older-than %(value)s: use a number and a unit among %(units)s, e.g. 90d.")
-                % {"value": repr(options["older_than"]), "units": ", ".join(UNITS)}
+                % {"value": repr(options["older_than"]), "units": ", ".join(AGE_UNITS)}
             ) from None
         if options["batch_size"] < 1:
             raise CommandError(_("--batch-size must be at least 1."))
