@@ -93,6 +93,20 @@ def normalize_email(email: str) -> str:
     return f"{_normalize_local_part(local)}@{to_unicode(to_ascii(domain))}"
 
 
+def mailbox_of(user: object) -> str:
+    """The e-mail of ``user`` (its model's e-mail field) in one spelling (:func:`normalize_email`);
+    ``""`` when it has none or none that parses.
+
+    What the database found is decided on again with it: collations fold case and accents their
+    own way (``exámple.com`` finds ``example.com`` under MariaDB's default collation).
+    """
+    value = getattr(user, type(user).get_email_field_name(), None) or ""  # type: ignore[attr-defined]
+    try:
+        return normalize_email(str(value))
+    except ValueError:
+        return ""
+
+
 def email_lookup_forms(email: str) -> tuple[str, ...]:
     """Spellings a host may have stored normalised ``email`` under: Unicode or ASCII domain."""
     local, _sep, domain = email.rpartition("@")

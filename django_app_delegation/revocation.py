@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from . import audit
 from .conf import delegation_settings
+from .domains import mailbox_of
 from .hooks import users_by_email
 from .models import (
     JTI_MAX_LENGTH,
@@ -117,11 +118,14 @@ def revoke_delegations_for_email(
 ) -> int:
     """:func:`revoke_delegation` for each user whose e-mail is ``email``; returns how many.
 
-    ``email`` is matched as the token endpoint matches it (any case, Unicode or ASCII domain). An
+    ``email`` is matched as the token endpoint matches it (any case, Unicode or ASCII domain),
+    and what the database found is decided on again with the user's own address, as the token
+    endpoint does: a collation that folds accents never widens the match to another mailbox. An
     address of no user revokes nothing, and callers must not tell it apart.
     """
+    wanted = email.lower()
     with transaction.atomic():
-        users = list(users_by_email(email))
+        users = [user for user in users_by_email(email) if mailbox_of(user).lower() == wanted]
         for user in users:
             revoke_delegation(application=application, user=user, request=request)
     return len(users)

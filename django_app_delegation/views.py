@@ -24,7 +24,7 @@ from .client_authentication import (
     ClientCredentials,
 )
 from .conf import delegation_settings
-from .domains import email_domain, normalize_email
+from .domains import email_domain, mailbox_of, normalize_email
 from .exceptions import (
     DomainNotAllowed,
     InvalidAssertion,
@@ -308,11 +308,7 @@ class DelegationTokenView(ClientAuthenticatedView):
         collation): a user whose e-mail is in another domain than the one requested is refused,
         and one whose address differs otherwise must pass ``CAN_DELEGATE`` under its own address.
         """
-        user_email = getattr(user, type(user).get_email_field_name(), None) or ""
-        try:
-            found = normalize_email(str(user_email))
-        except ValueError:
-            found = ""
+        found = mailbox_of(user)
         if not found or email_domain(found) != email_domain(email):
             logger.warning(
                 "Application %s asked for a user whose e-mail is in another domain; refused",

@@ -448,3 +448,15 @@ def test_a_user_outside_the_applications_domains_is_neither_looked_up_nor_record
     assert_revoked_answer(response)
     assert not RevokedDelegation.objects.exists()
     assert not DelegationEvent.objects.filter(user_id=str(outsider.pk)).exists()
+
+
+def test_revoking_an_accented_look_alike_never_revokes_another_mailbox(make_application, user):
+    # MariaDB's default collation finds alice@example.com for alice@exámple.com: the address of
+    # the user found decides again, as at the token endpoint.
+    application = make_application(domains=("example.com", "exámple.com"))
+    token = token_for(application, "alice@example.com")
+
+    assert_revoked_answer(revoke_user(application, "alice@exámple.com"))
+
+    assert not RevokedDelegation.objects.exists()
+    assert whoami(token).status_code == 200
