@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -103,14 +103,25 @@ def revoke_delegation(
     The application stays active, for its other users.
     """
     now = timezone.now()
+    # One upsert: requests revoking the same pair at once neither fail on the unique constraint
+    # nor deadlock (a SELECT ... FOR UPDATE of a missing row takes gap locks on MariaDB).
     # The plugin types ``user`` with the checked settings' user model, not AUTH_USER_MODEL's.
-    entry, _created = RevokedDelegation.objects.update_or_create(  # type: ignore[misc]
-        application=application,
-        user=user,
-        defaults={"revoked_iat": int(now.timestamp()), "revoked_at": now},
+    entry = RevokedDelegation(  # type: ignore[misc]
+        application=application, user=user, revoked_iat=int(now.timestamp()), revoked_at=now
+    )
+    database = router.db_for_write(RevokedDelegation, instance=application)
+    # MySQL/MariaDB's ON DUPLICATE KEY UPDATE names no target: the pair is its only unique key.
+    targeted = connections[database].features.supports_update_conflicts_with_target
+    RevokedDelegation.objects.using(database).bulk_create(
+        [entry],
+        update_conflicts=True,
+        unique_fields=["application", "user"] if targeted else None,
+        update_fields=["revoked_iat", "revoked_at"],
     )
     _revoked(request, application=application, user=user, jti=None)
-    return entry
+    # The row as stored (MySQL/MariaDB return no primary key from an upsert).
+    pair = {"application": application, "user_id": user.pk}
+    return RevokedDelegation.objects.using(database).get(**pair)
 
 
 def revoke_delegations_for_email(
